@@ -1,0 +1,212 @@
+"""Composition root: config -> metrics -> bus -> pipeline (engine inside) -> REST; start, serve, stop.
+
+`Application` alone builds and wires the long-lived objects. They start in that order and stop in
+reverse: REST stops accepting, telemetry stops, the bus subscription is dropped, the pipeline
+drains, the bus closes. `run()` serves until SIGTERM/SIGINT and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import FrameType
+
+import uvicorn
+from fastapi import APIRouter
+
+from service.api.edgex_routes import EdgeXApiDeps, EventSink
+from service.api.server import build_server, create_app
+from service.config import Config, InsecureSecretStore, LoadedConfig
+from service.config.bus import bus_settings
+from service.config.duration import parse_duration_s
+from service.edgex.bus import MessageBus, create_bus
+from service.edgex.dtos import AddEventRequest
+from service.edgex.envelope import MessageEnvelope, event_from_envelope
+from service.edgex.errors import DecodeError
+from service.edgex.wire_format import WireFormat
+from service.metrics import Metrics
+from service.telemetry import TelemetryPublisher, TelemetrySettings
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = "app-vision"
+_LOG_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING}
+
+
+def service_version() -> str:
+    try:
+        return metadata.version("app-vision")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def apply_log_level(level: str) -> None:
+    """Writable.LogLevel on the root logger (EdgeX TRACE has no Python level: DEBUG)."""
+    logging.getLogger().setLevel(_LOG_LEVELS.get(level, logging.ERROR))
+
+
+class LoggingSink:
+    """Stand-in EventSink until the pipeline is wired: logs each event at DEBUG."""
+
+    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
+        event = req.event
+        log.debug("event %s from %s/%s on %r", event.id, event.device_name, event.source_name, received_topic)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineParts:
+    """What the pipeline contributes to the service: the event sink, its routes, start and stop."""
+
+    sink: EventSink
+    routers: tuple[APIRouter, ...] = ()
+    start: Callable[[], None] = field(default=lambda: None)
+    stop: Callable[[], None] = field(default=lambda: None)
+
+
+def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
+    """PIPELINE WIRING (the one place): engine + pipeline from AppCustom, given bus, wire and metrics.
+
+    TODO(issue 4): build `service.vision.engine.Engine(config.AppCustom.Models, config.AppCustom.Engine)`
+    and `service.pipeline.service.Pipeline(PipelineDeps(settings=config.AppCustom.Pipeline, engine,
+    bus, command client, notification client, metrics, wire, config.MessageBus.BaseTopicPrefix,
+    state dir))`, then return PipelineParts(sink=pipeline, routers=(pipeline.router(),),
+    start=pipeline.start, stop=<pipeline.stop then engine.close>).
+    """
+    del config, bus, wire, metrics  # used once the pipeline is wired
+    return PipelineParts(sink=LoggingSink())
+
+
+class BusIngress:
+    """Bus subscription handler: decode the event, count, hand it to the sink; never raises."""
+
+    def __init__(self, sink: EventSink, metrics: Metrics, base_prefix: str) -> None:
+        self._sink = sink
+        self._metrics = metrics
+        self._base_prefix = base_prefix.strip("/")
+
+    def on_envelope(self, topic: str, envelope: MessageEnvelope) -> None:
+        self._metrics.messages_received_total.labels(self.topic_kind(topic)).inc()
+        try:
+            req = event_from_envelope(envelope)
+        except DecodeError as exc:
+            self._metrics.invalid_messages_total.labels("event").inc()
+            log.warning(
+                "dropped undecodable event on %s (correlation %s): %s", topic, envelope.correlation_id, exc
+            )
+            return
+        try:
+            self._sink.handle_event(req, topic)
+        except Exception:  # the bus edge: log once, count, keep consuming
+            self._metrics.invalid_messages_total.labels("processing").inc()
+            log.exception(
+                "event %s on %s (correlation %s) failed", req.event.id, topic, envelope.correlation_id
+            )
+
+    def on_error(self, topic: str, exc: Exception) -> None:
+        self._metrics.messages_received_total.labels(self.topic_kind(topic)).inc()
+        self._metrics.invalid_messages_total.labels("envelope").inc()
+        log.warning("dropped undecodable message on %s: %s", topic, exc)
+
+    def topic_kind(self, topic: str) -> str:
+        """The first topic level under the base prefix ('events', 'system-events', ...)."""
+        levels = topic.split("/")
+        if self._base_prefix and levels[0] == self._base_prefix:
+            levels = levels[1:]
+        return levels[0] if levels and levels[0] else "unknown"
+
+
+class Application:
+    """The running service's objects, built in dependency order."""
+
+    def __init__(self, loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> None:
+        config = loaded.config
+        self.config = config
+        self.metrics = Metrics()
+        self.secrets = InsecureSecretStore(config.Writable.InsecureSecrets)
+        self.wire = WireFormat.from_environ(environ, config.Service.EnableNameFieldEscape)
+        self.bus = create_bus(bus_settings(config.MessageBus, self.secrets), self.wire)
+        self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics)
+        self.ingress = BusIngress(self.pipeline.sink, self.metrics, config.MessageBus.BaseTopicPrefix)
+        self.topics = tuple(config.MessageBus.full_topic(t) for t in config.Trigger.SubscribeTopics)
+        self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(config))
+        version = service_version()
+        deps = EdgeXApiDeps(SERVICE_KEY, version, version, loaded.redacted, self.secrets, self.pipeline.sink)
+        self.api = create_app(deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers)
+
+    def start(self) -> None:
+        self.bus.connect()
+        self.pipeline.start()
+        self.bus.subscribe(self.topics, self.ingress.on_envelope, self.ingress.on_error)
+        log.info("subscribed to %s on the %s bus", ", ".join(self.topics), self.config.MessageBus.Type)
+        self.telemetry.start()
+
+    def stop(self) -> None:
+        """Reverse order; each step runs even if an earlier one failed."""
+        steps: tuple[tuple[str, Callable[[], None]], ...] = (
+            ("telemetry", self.telemetry.stop),
+            ("unsubscribe", lambda: self.bus.unsubscribe(self.topics)),
+            ("pipeline", self.pipeline.stop),
+            ("bus", self.bus.close),
+        )
+        for name, step in steps:
+            try:
+                step()
+            except Exception:  # shutdown edge: report and keep stopping the rest
+                log.exception("stopping %s failed", name)
+
+
+def _telemetry_settings(config: Config) -> TelemetrySettings:
+    section = config.Writable.Telemetry
+    return TelemetrySettings(
+        interval_s=parse_duration_s(section.Interval),
+        names=tuple(name for name, enabled in section.Metrics.items() if enabled),
+        tags=dict(section.Tags),
+        topic_prefix=config.MessageBus.full_topic(f"telemetry/{SERVICE_KEY}"),
+        service_key=SERVICE_KEY,
+    )
+
+
+def run(loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> int:
+    """Start everything, serve REST until SIGTERM/SIGINT, stop; the exit code (0 = clean stop)."""
+    apply_log_level(loaded.config.Writable.LogLevel)
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s received: stopping", signal.Signals(signum).name)
+        stop_requested.set()
+
+    # Our handlers cover start-up; uvicorn replaces them while serving and restores them after.
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    app = Application(loaded, environ)
+    service = loaded.config.Service
+    server = build_server(app.api, service.bind_host, service.Port)
+    exit_code = 0
+    try:
+        app.start()
+        if not stop_requested.is_set():
+            asyncio.run(_serve(server, service.StartupMsg, stop_requested))
+    except SystemExit:  # uvicorn exits this way when it cannot bind its port
+        log.error("REST server could not start on %s:%d", service.bind_host, service.Port)
+        exit_code = 1
+    finally:
+        app.stop()
+        log.info("%s stopped", SERVICE_KEY)
+    return exit_code
+
+
+async def _serve(server: uvicorn.Server, startup_msg: str, stop_requested: threading.Event) -> None:
+    """Serve until uvicorn exits (it handles SIGTERM/SIGINT while serving); log StartupMsg once listening."""
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if stop_requested.is_set():  # a signal that came before uvicorn took over the handlers
+        server.should_exit = True
+    if server.started:
+        log.info("%s (REST on %s:%d)", startup_msg, server.config.host, server.config.port)
+    await task

@@ -1,0 +1,61 @@
+"""BusSettings: what a bus client needs from the MessageBus configuration section."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+TLS_PROTOCOLS = frozenset({"ssl", "tls", "mqtts", "tcps", "rediss", "nats+tls"})
+
+
+@dataclass(frozen=True, slots=True)
+class BusSettings:
+    """Plain settings built by service.config from `MessageBus` (+ `Optional`, + the bus secret).
+
+    `type` is the EdgeX `MessageBus.Type` (mqtt | redis | nats-core | memory); `protocol` picks TLS
+    when it is one of TLS_PROTOCOLS. `ca_file`/`cert_file`/`key_file` are PEM file paths.
+    `reconnect_min_s`/`reconnect_max_s` bound the reconnect backoff (not EdgeX keys).
+    """
+
+    type: str = "memory"
+    protocol: str = "tcp"
+    host: str = "localhost"
+    port: int = 1883
+    auth_mode: str = "none"
+    username: str = ""
+    password: str = ""
+    client_id: str = ""
+    qos: int = 0
+    keep_alive_s: int = 10
+    retained: bool = False
+    auto_reconnect: bool = True
+    connect_timeout_s: float = 5.0
+    skip_cert_verify: bool = False
+    nats_format: str = "nats"
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 30.0
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol.lower() in TLS_PROTOCOLS
+
+    @property
+    def address(self) -> str:
+        """`protocol://host:port`, for log lines."""
+        return f"{self.protocol}://{self.host}:{self.port}"
+
+
+def tls_context(settings: BusSettings) -> ssl.SSLContext | None:
+    """The client TLS context for `settings`, or None when the protocol is plain TCP."""
+    if not settings.uses_tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.ca_file or None)
+    if settings.cert_file:
+        context.load_cert_chain(settings.cert_file, settings.key_file or None)
+    if settings.skip_cert_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

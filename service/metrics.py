@@ -1,0 +1,100 @@
+"""Metrics: one prometheus CollectorRegistry holding every named metric of app-vision.
+
+Served as Prometheus text at GET /metrics and, when Writable.Telemetry enables them, published as
+EdgeX Metric DTOs on <BaseTopicPrefix>/telemetry/app-vision/<TelemetryName> (service.telemetry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """One metric reduced over its labels, in EdgeX Metric field names (counter-count, ...)."""
+
+    name: str
+    fields: tuple[tuple[str, float], ...]
+
+
+class Metrics:
+    """The registry and the metric objects (label names in the comments)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.messages_received_total = Counter(
+            "messages_received_total", "Bus messages received", ["topic_kind"], registry=r
+        )
+        self.invalid_messages_total = Counter(
+            "invalid_messages_total", "Bus messages dropped as undecodable", ["reason"], registry=r
+        )
+        self.frames_received_total = Counter("frames_received_total", "Camera frames", ["camera"], registry=r)
+        self.frames_dropped_total = Counter(
+            "frames_dropped_total", "Frames not analysed", ["camera", "reason"], registry=r
+        )
+        self.frame_to_result_seconds = Histogram(
+            "frame_to_result_seconds",
+            "Event origin to result",
+            ["camera"],
+            buckets=_LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.inference_seconds = Histogram(
+            "inference_seconds", "Model inference time", ["model"], buckets=_LATENCY_BUCKETS_S, registry=r
+        )
+        self.queue_depth = Gauge("queue_depth", "Frames waiting per camera", ["camera"], registry=r)
+        self.outbox_size = Gauge("outbox_size", "Outbox actions by state", ["state"], registry=r)
+        self.decode_errors_total = Counter("decode_errors_total", "Decode failures", ["kind"], registry=r)
+        self.alerts_total = Counter("alerts_total", "Alert transitions", ["rule", "state"], registry=r)
+        self.actions_total = Counter("actions_total", "Actions executed", ["kind", "outcome"], registry=r)
+        self.rest_errors_total = Counter(
+            "rest_errors_total", "REST responses with status >= 400", ["route"], registry=r
+        )
+        self.telemetry: dict[str, MetricWrapperBase] = {
+            "MessagesReceived": self.messages_received_total,
+            "InvalidMessagesReceived": self.invalid_messages_total,
+            "FramesReceived": self.frames_received_total,
+            "FramesDropped": self.frames_dropped_total,
+            "FrameToResultSeconds": self.frame_to_result_seconds,
+            "InferenceSeconds": self.inference_seconds,
+            "QueueDepth": self.queue_depth,
+            "OutboxSize": self.outbox_size,
+            "DecodeErrors": self.decode_errors_total,
+            "Alerts": self.alerts_total,
+            "Actions": self.actions_total,
+            "RestErrors": self.rest_errors_total,
+        }
+        """EdgeX telemetry name (Writable.Telemetry.Metrics key) -> metric."""
+
+    def prometheus_text(self) -> bytes:
+        """The registry in Prometheus text exposition format."""
+        return generate_latest(self.registry)
+
+    def sample(self, telemetry_name: str) -> MetricSample:
+        """The named metric summed over all its labels; KeyError for an unknown name."""
+        metric = self.telemetry[telemetry_name]
+        totals: dict[str, float] = {}
+        base = ""
+        for family in metric.collect():
+            base = family.name
+            for sample in family.samples:
+                totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+        if isinstance(metric, Histogram):
+            count = totals.get(f"{base}_count", 0.0)
+            total = totals.get(f"{base}_sum", 0.0)
+            mean = total / count if count else 0.0
+            return MetricSample(telemetry_name, (("histogram-count", count), ("histogram-mean", mean)))
+        if isinstance(metric, Gauge):
+            return MetricSample(telemetry_name, (("gauge-value", totals.get(base, 0.0)),))
+        return MetricSample(telemetry_name, (("counter-count", totals.get(f"{base}_total", 0.0)),))
+
+    def snapshot(self) -> dict[str, float]:
+        """Telemetry name -> its first field (counter total, gauge sum, histogram count)."""
+        return {name: self.sample(name).fields[0][1] for name in self.telemetry}

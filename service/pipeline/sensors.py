@@ -1,0 +1,113 @@
+"""Sensor-state table: (device, resource) -> latest typed value, its origin, and Bool edge history."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from typing import Literal
+
+SensorValue = bool | int | float | str
+Edge = Literal["rising", "falling"]
+
+
+@dataclass(frozen=True, slots=True)
+class SensorReading:
+    """One typed sensor reading as ingested (Objects and arrays arrive as their JSON text)."""
+
+    device: str
+    resource: str
+    value_type: str
+    value: SensorValue | None
+    origin_ns: int
+    received_s: float  # wall-clock seconds when the pipeline got it: rule windows use this clock
+
+
+@dataclass(frozen=True, slots=True)
+class SensorState:
+    """What the table knows of one (device, resource)."""
+
+    device: str
+    resource: str
+    value_type: str
+    value: SensorValue | None
+    origin_ns: int
+    updated_s: float
+    last_true_s: float | None = None  # last time the value was truthy
+    last_rising_s: float | None = None
+    last_falling_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorUpdate:
+    """The result of applying a reading: the new state and the Bool edge it made, if any."""
+
+    state: SensorState
+    edge: Edge | None
+    applied: bool  # False when the reading was older than the stored one (kept out of the table)
+
+
+def _truthy(value: SensorValue | None) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in {"", "false", "0", "off", "no"}
+    return bool(value)
+
+
+def _edge(before: SensorState | None, value: SensorValue | None) -> Edge | None:
+    if not isinstance(value, bool):
+        return None
+    was = bool(before.value) if before is not None and isinstance(before.value, bool) else False
+    if value and not was:
+        return "rising"
+    if was and not value:
+        return "falling"
+    return None
+
+
+class SensorTable:
+    """Thread-safe table; apply() from the rules thread, snapshot() from REST."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str], SensorState] = {}
+        self._lock = threading.Lock()
+
+    def apply(self, reading: SensorReading) -> SensorUpdate:
+        """Store a reading (unless older than the stored one) and report its Bool edge."""
+        key = (reading.device, reading.resource)
+        with self._lock:
+            before = self._states.get(key)
+            if before is not None and reading.origin_ns < before.origin_ns:
+                return SensorUpdate(before, None, applied=False)
+            edge = _edge(before, reading.value)
+            now = reading.received_s
+            state = SensorState(
+                reading.device, reading.resource, reading.value_type, reading.value,
+                reading.origin_ns, now,
+                last_true_s=now if _truthy(reading.value) else (before.last_true_s if before else None),
+                last_rising_s=before.last_rising_s if before else None,
+                last_falling_s=before.last_falling_s if before else None,
+            )
+            if edge == "rising":
+                state = replace(state, last_rising_s=now)
+            elif edge == "falling":
+                state = replace(state, last_falling_s=now)
+            self._states[key] = state
+            return SensorUpdate(state, edge, applied=True)
+
+    def get(self, device: str, resource: str) -> SensorState | None:
+        """The stored state, or None."""
+        with self._lock:
+            return self._states.get((device, resource))
+
+    def snapshot(self) -> list[SensorState]:
+        """Every stored state, sorted by device then resource."""
+        with self._lock:
+            return [self._states[key] for key in sorted(self._states)]
+
+    def is_active_within(self, device: str, resource: str, window_s: float, now_s: float) -> bool:
+        """Truthy now, or truthy at some time within the last window_s seconds."""
+        state = self.get(device, resource)
+        if state is None:
+            return False
+        if _truthy(state.value):
+            return True
+        return state.last_true_s is not None and now_s - state.last_true_s <= window_s

@@ -1,0 +1,57 @@
+"""Sighting stage: an analysed frame's raw detections -> tracked, zoned sightings the rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.pipeline.conditions import FrameView, Sighting, zones_of
+from service.pipeline.settings import PipelineSettings
+from service.pipeline.tracking import Observation, Tracker
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedFrame:
+    """A worker's output for one frame: detections of every model, boxes in source pixels."""
+
+    camera: str
+    width: int  # source frame size (before any reduced decode)
+    height: int
+    observations: tuple[Observation, ...]
+    origin_ns: int
+    analysed_s: float  # wall-clock seconds at the end of inference
+    event_id: str = ""
+
+
+class Sighter:
+    """Keeps one tracker per camera and the cameras' zones."""
+
+    def __init__(self, settings: PipelineSettings) -> None:
+        self._settings = settings
+        self._trackers: dict[str, Tracker] = {}
+
+    def view(self, frame: AnalysedFrame) -> FrameView:
+        """Track the frame's detections and place them in the camera's zones."""
+        tracker = self._trackers.get(frame.camera)
+        if tracker is None:
+            tracker = self._trackers[frame.camera] = Tracker(self._settings.Tracking)
+        infos = tracker.update(frame.observations, frame.analysed_s)
+        device = self._settings.Devices.get(frame.camera)
+        zones = device.Zones if device is not None else {}
+        sightings = tuple(
+            Sighting(
+                obs.model, obs.label, obs.score, obs.box,
+                zones_of(obs.box, zones, frame.width, frame.height),
+                info.track_id, info.stationary, info.scores,
+            )
+            for obs, info in zip(frame.observations, infos, strict=True)
+        )
+        latency_s = max(0.0, frame.analysed_s - frame.origin_ns / 1e9)
+        return FrameView(
+            frame.camera, frame.width, frame.height, sightings, frame.origin_ns, frame.analysed_s,
+            latency_s, frame.event_id,
+        )
+
+    def track_count(self, camera: str) -> int:
+        """Live tracks of a camera."""
+        tracker = self._trackers.get(camera)
+        return len(tracker) if tracker is not None else 0

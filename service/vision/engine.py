@@ -1,0 +1,265 @@
+"""The vision engine: named models compiled once, shared by every camera, run sync or async.
+
+Second stage: when a ModelSpec has SecondStage, each first-stage detection's square crop is scored
+by the second model (all crops of a frame in one batch) and the detection is KEPT ONLY IF the crop
+scores >= SecondStage.MinScore. The kept detection keeps its first-stage score and keypoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+from numpy.typing import NDArray
+
+from service.vision.decoders import PER_ITEM_DECODERS, DecoderInput, OutputInfo, create_decoder
+from service.vision.detection import Detection, Detections
+from service.vision.errors import EngineClosedError, ImageDecodeError, ModelConfigError, ModelLoadError
+from service.vision.framing import Image, as_bgr, native_size, square_crop
+from service.vision.loader import (
+    InputShape,
+    compile_model,
+    embed_preprocessing,
+    input_layout,
+    read_model,
+    reshape,
+    static_size,
+)
+from service.vision.registry import EngineSettings, ModelSpec
+from service.vision.runner import Runner, RunnerParts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """A named model: one runner, or one per frame size for Resize=native models."""
+
+    name: str
+    spec: ModelSpec
+    runner: Runner
+    device: str
+    second: Runner | None = None
+    native: OrderedDict[tuple[int, int], Runner] = field(default_factory=OrderedDict)
+
+
+class Engine:
+    """Compiles each named model once (lazily, or with load()) and runs it; thread-safe."""
+
+    def __init__(self, models: Mapping[str, ModelSpec], settings: EngineSettings) -> None:
+        self._models = dict(models)
+        self._settings = settings
+        for name, spec in self._models.items():
+            self._check_second_stage(name, spec)
+        self._core = ov.Core()
+        if settings.CacheDir is not None:
+            self._core.set_property({"CACHE_DIR": str(settings.CacheDir.resolve())})
+        self._models_dir = settings.ModelsDir.resolve()
+        self._lock = threading.RLock()
+        self._loaded: dict[str, _Loaded] = {}
+        self._post: ThreadPoolExecutor | None = None
+        self._closed = False
+
+    def _check_second_stage(self, name: str, spec: ModelSpec) -> None:
+        if spec.SecondStage is None:
+            return
+        target = self._models.get(spec.SecondStage.Model)
+        if target is None:
+            raise ModelConfigError(
+                f"model {name!r}: second stage {spec.SecondStage.Model!r} is not a declared model "
+                f"(declared: {', '.join(sorted(self._models))})"
+            )
+        if target.Decoder not in PER_ITEM_DECODERS:
+            raise ModelConfigError(
+                f"model {name!r}: second stage {spec.SecondStage.Model!r} uses decoder {target.Decoder!r}; "
+                f"a second stage needs one of {', '.join(sorted(PER_ITEM_DECODERS))}"
+            )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Declared model names."""
+        return tuple(self._models)
+
+    def load(self, name: str) -> None:
+        """Compile the model (and its second stage) now instead of on first use."""
+        self._get(name)
+
+    def device(self, name: str) -> str:
+        """The device the model was compiled on (after any fallback)."""
+        return self._get(name).device
+
+    def input_size(self, name: str) -> tuple[int, int]:
+        """(width, height) the model is fed; for Resize=native models, the upper bound."""
+        spec = self._spec(name)
+        return spec.InputSize if spec.InputSize is not None else self._get(name).runner.input_size
+
+    def infer(self, name: str, image: NDArray[np.generic]) -> list[Detection]:
+        """Detections on a BGR (or grey) uint8 image, in its pixels; blocks."""
+        loaded = self._get(name)
+        bgr = _as_image(image)
+        found = self._runner_for(loaded, bgr).infer(bgr)
+        return self._finish(loaded, bgr, found)
+
+    def submit(self, name: str, image: NDArray[np.generic]) -> Future[list[Detection]]:
+        """Start inference and return a future; blocks only while every request is busy."""
+        loaded = self._get(name)
+        bgr = _as_image(image)
+        future: Future[list[Detection]] = Future()
+        future.set_running_or_notify_cancel()
+
+        def done(result: Detections | BaseException) -> None:
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            elif loaded.second is None:
+                future.set_result(self._finish(loaded, bgr, result))
+            else:  # never block an OpenVINO callback thread on a second inference
+                self._executor().submit(self._finish_into, loaded, bgr, result, future)
+
+        self._runner_for(loaded, bgr).submit(bgr, done)
+        return future
+
+    def close(self) -> None:
+        """Wait for in-flight inferences, then release every compiled model."""
+        with self._lock:
+            self._closed = True
+            loaded, self._loaded = list(self._loaded.values()), {}
+        for item in loaded:
+            for runner in (item.runner, *item.native.values()):
+                runner.wait_all()
+        if self._post is not None:
+            self._post.shutdown(wait=True)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _finish(self, loaded: _Loaded, image: Image, found: Detections) -> list[Detection]:
+        spec = loaded.spec
+        if loaded.second is not None and spec.SecondStage is not None and len(found):
+            crop_size = loaded.second.input_size
+            crops = np.stack(
+                [
+                    square_crop(image, (x1, y1, x2, y2), spec.SecondStage.CropScale, crop_size)
+                    for x1, y1, x2, y2 in found.boxes.tolist()
+                ]
+            )
+            scores = loaded.second.infer_batch(crops).scores
+            found = found.select(scores >= spec.SecondStage.MinScore)
+        elif spec.Decoder in PER_ITEM_DECODERS:
+            found = found.select(found.scores >= spec.ScoreThreshold)
+        return found.to_list(spec.Labels)
+
+    def _finish_into(
+        self, loaded: _Loaded, image: Image, found: Detections, future: Future[list[Detection]]
+    ) -> None:
+        try:
+            future.set_result(self._finish(loaded, image, found))
+        except Exception as exc:  # edge: the error travels to the caller's future
+            future.set_exception(exc)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._post is None:
+                self._post = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vision-second-stage")
+            return self._post
+
+    def _spec(self, name: str) -> ModelSpec:
+        spec = self._models.get(name)
+        if spec is None:
+            raise ModelConfigError(f"unknown model {name!r}; declared: {', '.join(sorted(self._models))}")
+        return spec
+
+    def _get(self, name: str) -> _Loaded:
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            return loaded
+        spec = self._spec(name)
+        with self._lock:
+            if self._closed:
+                raise EngineClosedError("engine is closed")
+            if name not in self._loaded:
+                runner, device = self._build(name, spec, spec.InputSize)
+                second = None
+                if spec.SecondStage is not None:
+                    stage = spec.SecondStage.Model
+                    second, _ = self._build(stage, self._models[stage], None, dynamic_batch=True)
+                self._loaded[name] = _Loaded(name, spec, runner, device, second)
+            return self._loaded[name]
+
+    def _runner_for(self, loaded: _Loaded, image: Image) -> Runner:
+        if loaded.spec.Resize != "native" or loaded.spec.InputSize is None:
+            return loaded.runner
+        height, width = image.shape[:2]
+        size = native_size(width, height, *loaded.spec.InputSize)
+        if size == loaded.runner.input_size:
+            return loaded.runner
+        with self._lock:
+            runner = loaded.native.get(size)
+            if runner is None:
+                runner, _ = self._build(loaded.name, loaded.spec, size)
+                loaded.native[size] = runner
+                while len(loaded.native) > self._settings.NativeShapesMax:
+                    loaded.native.popitem(last=False)[1].wait_all()
+            loaded.native.move_to_end(size)
+            return runner
+
+    def _path(self, spec: ModelSpec) -> Path:
+        path = Path(spec.File)
+        return path if path.is_absolute() else self._models_dir / path
+
+    def _build(
+        self, name: str, spec: ModelSpec, size: tuple[int, int] | None, dynamic_batch: bool = False
+    ) -> tuple[Runner, str]:
+        started = time.monotonic()
+        path = self._path(spec)
+        model = read_model(self._core, path)
+        layout = input_layout(model, path)
+        size = size or static_size(model, layout)
+        if size is None:
+            raise ModelLoadError(path, "the input size is dynamic; set InputSize")
+        reshape(model, InputShape(layout, size[0], size[1], dynamic_batch), path)
+        outputs = tuple(
+            OutputInfo(
+                frozenset(o.get_names()),
+                tuple(d.get_length() if d.is_static else -1 for d in o.get_partial_shape()),
+            )
+            for o in model.outputs
+        )
+        decoder = create_decoder(spec.Decoder, DecoderInput(spec, outputs, path))
+        model = embed_preprocessing(model, spec, layout)
+        config: dict[str, str] = {"PERFORMANCE_HINT": self._settings.PerformanceHint}
+        device_name = spec.Device or self._settings.Device
+        compiled, device = compile_model(self._core, model, device_name, config, path)
+        # At least 2 so host pre/post-processing of one frame overlaps inference of the next.
+        requests = self._settings.RequestsInFlight or max(
+            2, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        )
+        log.info(
+            "loaded model %s from %s at %dx%d on %s (hint %s, %d requests, %.2f s)",
+            name,
+            path,
+            size[0],
+            size[1],
+            device,
+            self._settings.PerformanceHint,
+            requests,
+            time.monotonic() - started,
+        )
+        return Runner(RunnerParts(spec, compiled, decoder, size[0], size[1], requests)), device
+
+
+def _as_image(image: NDArray[np.generic]) -> Image:
+    try:
+        return as_bgr(image)
+    except ValueError as exc:
+        raise ImageDecodeError("array input", str(exc)) from exc

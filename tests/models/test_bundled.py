@@ -1,0 +1,133 @@
+"""The bundled models on real photos (issue 3, "Done when"); expected boxes from MODELS.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.vision.boxes import box_iou
+from service.vision.detection import Detection
+from service.vision.engine import Engine
+from service.vision.framing import square_crop
+
+EXPECTED = [
+    # model, photo, expected boxes (x1,y1,x2,y2), IoU needed
+    ("person", "astronaut", [(3, 32, 373, 509)], 0.9),
+    ("person", "camera", [(1, 67, 302, 512)], 0.9),
+    ("person", "chelsea", [], 0),
+    ("person", "coffee", [], 0),
+    ("person", "motorcycle", [], 0),
+    ("face", "astronaut", [(178, 82, 271, 174)], 0.8),
+    ("face", "camera", [(175, 119, 266, 210)], 0.8),
+    ("face", "chelsea", [], 0),
+    ("face", "coffee", [], 0),
+    ("face", "motorcycle", [], 0),
+    ("face-centerface", "astronaut", [(181, 58, 269, 177)], 0.8),
+    ("face-centerface", "camera", [(202, 118, 257, 196)], 0.8),
+    ("face-centerface", "chelsea", [], 0),
+    ("face-centerface", "coffee", [], 0),
+    ("face-centerface", "motorcycle", [], 0),
+]
+
+# Crops for the face-presence classifier: the two faces, the cat's face and the coffee cup.
+CROPS = [
+    ("astronaut", (178, 82, 271, 174), True),
+    ("camera", (175, 119, 266, 210), True),
+    ("chelsea", (100, 40, 380, 280), False),
+    ("coffee", (175, 20, 410, 280), False),
+]
+
+
+def assert_matches(found: list[Detection], expected: list[tuple[int, ...]], min_iou: float) -> None:
+    assert len(found) == len(expected), found
+    if expected:
+        ious = box_iou(np.array([d.box for d in found]), np.array(expected))
+        assert ious.max(axis=0).min() >= min_iou, (found, ious)
+
+
+@pytest.mark.parametrize(("model", "photo", "expected", "min_iou"), EXPECTED)
+def test_bundled_model_on_photo(
+    engine: Engine, photos: dict[str, np.ndarray], model: str, photo: str, expected: list[tuple[int, ...]],
+    min_iou: float,
+) -> None:
+    found = engine.infer(model, photos[photo])
+    assert_matches(found, expected, min_iou)
+    assert all(d.label == ("person" if model == "person" else "face") for d in found)
+    assert all(0.5 <= d.score <= 1 for d in found)
+
+
+def test_person_on_astronaut_scores_high(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    [person] = engine.infer("person", photos["astronaut"])
+    assert person.score > 0.8
+
+
+def test_letterboxed_pair_has_two_people(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    """1024x512 astronaut|camera: letterboxed to 300x300, boxes come back in pair pixels."""
+    found = engine.infer("person", photos["pair"])
+    expected = [(3, 32, 373, 509), (512 + 1, 67, 512 + 302, 512)]
+    assert_matches(found, expected, 0.8)
+
+
+def test_face_keypoints_fall_inside_the_face(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    for model, count in (("face", 6), ("face-centerface", 5)):
+        [face] = engine.infer(model, photos["astronaut"])
+        assert len(face.keypoints) == count
+        x1, y1, x2, y2 = face.box
+        assert all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in face.keypoints[:4])
+
+
+@pytest.mark.parametrize(("photo", "box", "is_face"), CROPS)
+def test_face_landmark_presence(
+    engine: Engine, photos: dict[str, np.ndarray], photo: str, box: tuple[int, int, int, int], is_face: bool
+) -> None:
+    image = photos[photo] if photos[photo].ndim == 3 else np.repeat(photos[photo][..., None], 3, axis=2)
+    crop = square_crop(image, box, 1.5, engine.input_size("face-landmark"))
+    [result] = engine.infer("face-landmark", crop)
+    assert len(result.keypoints) == 468
+    if is_face:
+        assert result.score > 0.5
+    else:
+        assert result.score < 0.3
+
+
+def test_second_stage_drops_faces_the_landmark_model_rejects(
+    engine: Engine, photos: dict[str, np.ndarray]
+) -> None:
+    """A cat face pasted where BlazeFace might fire: whatever BlazeFace says, presence must agree."""
+    image = photos["astronaut"].copy()
+    cat = photos["chelsea"][40:280, 100:340]
+    image[272:512, 272:512] = cat
+    faces = engine.infer("face", image)
+    assert_matches(faces, [(178, 82, 271, 174)], 0.8)
+
+
+def test_submit_matches_infer(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    """Several frames in flight at once; each future holds the same result as the sync call."""
+    names = ["astronaut", "camera", "chelsea", "pair"] * 3
+    for model in ("person", "face", "face-centerface"):
+        futures = [engine.submit(model, photos[name]) for name in names]
+        for name, future in zip(names, futures, strict=True):
+            assert future.result(timeout=60) == engine.infer(model, photos[name])
+
+
+def test_centerface_is_reshaped_per_resolution(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    """Frames of other sizes (1024x1024, a 1280x720 stream) are fed within the 640 bound, rounded
+    to multiples of 32, and the boxes come back in the frame's own pixels."""
+    import cv2
+
+    x1, y1, x2, y2 = 181, 58, 269, 177
+    big = cv2.resize(photos["astronaut"], (1024, 1024))
+    assert engine.input_size("face-centerface") == (640, 640)
+    assert_matches(engine.infer("face-centerface", big), [(2 * x1, 2 * y1, 2 * x2, 2 * y2)], 0.75)
+    stream = np.zeros((720, 1280, 3), np.uint8)
+    stream[0:717, 300:1017] = cv2.resize(photos["astronaut"], (717, 717))
+    scale = 717 / 512
+    expected = (300 + x1 * scale, y1 * scale, 300 + x2 * scale, y2 * scale)
+    assert_matches(engine.infer("face-centerface", stream), [expected], 0.75)
+
+
+def test_input_sizes(engine: Engine) -> None:
+    assert engine.input_size("person") == (300, 300)
+    assert engine.input_size("face") == (128, 128)
+    assert engine.input_size("face-landmark") == (192, 192)
+    assert engine.device("person") == "CPU"
