@@ -24,10 +24,14 @@ from service.api.server import build_server, create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig
 from service.config.bus import bus_settings
 from service.config.duration import parse_duration_s
+from service.config.sections import ClientInfo
 from service.edgex.bus import MessageBus, create_bus
+from service.edgex.clients import HttpPeer, PeerSettings
+from service.edgex.commands import BusCommandClient, BusCommandSettings, CommandClient, RestCommandClient
 from service.edgex.dtos import AddEventRequest
 from service.edgex.envelope import MessageEnvelope, event_from_envelope
 from service.edgex.errors import DecodeError
+from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
 from service.telemetry import TelemetryPublisher, TelemetrySettings
@@ -68,14 +72,38 @@ class PipelineParts:
     stop: Callable[[], None] = field(default=lambda: None)
 
 
+def peer_settings(key: str, client: ClientInfo, timeout_s: float) -> PeerSettings:
+    """REST peer settings of one Clients.<key> entry."""
+    return PeerSettings(key, client.Host, client.Port, client.Protocol, timeout_s)
+
+
+def build_command_client(config: Config, bus: MessageBus, wire: WireFormat) -> CommandClient:
+    """core-command over the bus (Clients.core-command.UseMessageBus, the AFS default) or REST."""
+    client, timeout_s = config.Clients.core_command, config.Service.request_timeout_s
+    if client.UseMessageBus:
+        settings = BusCommandSettings(config.MessageBus.BaseTopicPrefix, timeout_s, wire.name_field_escape)
+        return BusCommandClient(bus, settings)
+    return RestCommandClient(HttpPeer(peer_settings("core-command", client, timeout_s)))
+
+
+def build_notification_client(config: Config) -> NotificationClient:
+    """support-notifications is REST-only in EdgeX."""
+    client = config.Clients.support_notifications
+    return NotificationClient(
+        HttpPeer(peer_settings("support-notifications", client, config.Service.request_timeout_s))
+    )
+
+
 def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
     """PIPELINE WIRING (the one place): engine + pipeline from AppCustom, given bus, wire and metrics.
 
     TODO(issue 4): build `service.vision.engine.Engine(config.AppCustom.Models, config.AppCustom.Engine)`
-    and `service.pipeline.service.Pipeline(PipelineDeps(settings=config.AppCustom.Pipeline, engine,
-    bus, command client, notification client, metrics, wire, config.MessageBus.BaseTopicPrefix,
-    state dir))`, then return PipelineParts(sink=pipeline, routers=(pipeline.router(),),
-    start=pipeline.start, stop=<pipeline.stop then engine.close>).
+    and `service.pipeline.service.Pipeline(PipelineDeps(settings=config.AppCustom.Pipeline, engine=engine,
+    bus=bus, commands=build_command_client(config, bus, wire),
+    notifications=build_notification_client(config), metrics=metrics, wire=wire,
+    base_topic=config.MessageBus.BaseTopicPrefix, state_dir=<state dir>))`,
+    then return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=pipeline.start,
+    stop=<pipeline.stop, then engine.close>).
     """
     del config, bus, wire, metrics  # used once the pipeline is wired
     return PipelineParts(sink=LoggingSink())

@@ -67,8 +67,13 @@ class HttpPeer:
         return self._settings
 
     def call(
-        self, method: str, path: str, *, body: JsonValue = None,
-        params: Mapping[str, str] | None = None, correlation_id: str = "",
+        self,
+        method: str,
+        path: str,
+        *,
+        body: JsonValue = None,
+        params: Mapping[str, str] | None = None,
+        correlation_id: str = "",
     ) -> HttpReply:
         """`method` `API_BASE + path`; returns the reply or raises PeerUnavailable / PeerRejected."""
         url = self._settings.base_url + API_BASE + path
@@ -78,7 +83,11 @@ class HttpPeer:
             headers["Content-Type"] = "application/json"
         try:
             resp = self._session.request(
-                method, url, data=data, params=dict(params or {}), headers=headers,
+                method,
+                url,
+                data=data,
+                params=dict(params or {}),
+                headers=headers,
                 timeout=self._settings.timeout_s,
             )
         except requests.RequestException as exc:
@@ -89,7 +98,8 @@ class HttpPeer:
         parsed = _json_body(resp)
         if resp.status_code in _UNAVAILABLE_STATUSES:
             raise PeerUnavailable(
-                self._settings.name, f"{method} {path}: {resp.status_code} {_message(parsed, resp)}",
+                self._settings.name,
+                f"{method} {path}: {resp.status_code} {_message(parsed, resp)}",
                 status=resp.status_code,
             )
         if resp.status_code >= 400:

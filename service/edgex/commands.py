@@ -45,7 +45,12 @@ class CommandClient(Protocol):
     """What the pipeline needs from core-command, whatever the transport."""
 
     def get(
-        self, device: str, command: str, *, push_event: bool = False, return_event: bool = True,
+        self,
+        device: str,
+        command: str,
+        *,
+        push_event: bool = False,
+        return_event: bool = True,
         query: Mapping[str, str] | None = None,
     ) -> CommandResult: ...
 
@@ -73,7 +78,12 @@ class RestCommandClient:
         self._peer = peer
 
     def get(
-        self, device: str, command: str, *, push_event: bool = False, return_event: bool = True,
+        self,
+        device: str,
+        command: str,
+        *,
+        push_event: bool = False,
+        return_event: bool = True,
         query: Mapping[str, str] | None = None,
     ) -> CommandResult:
         """Read command; the reply's EventResponse event is decoded into `event`."""
@@ -92,14 +102,16 @@ class RestCommandClient:
         try:
             reply = self._peer.call(method, path, body=body, params=params, correlation_id=correlation_id)
         except PeerRejected as exc:
-            return CommandResult(False, exc.status, exc.message, time.monotonic() - started,
-                                 correlation_id=correlation_id)
+            return CommandResult(
+                False, exc.status, exc.message, time.monotonic() - started, correlation_id=correlation_id
+            )
         latency_s = time.monotonic() - started
         try:
             event = _event_of(reply.body, JSON) if method == "GET" else None
         except DecodeError as exc:
-            return CommandResult(False, 502, f"undecodable event in reply: {exc}", latency_s,
-                                 correlation_id=correlation_id)
+            return CommandResult(
+                False, 502, f"undecodable event in reply: {exc}", latency_s, correlation_id=correlation_id
+            )
         return CommandResult(True, reply.status, "", latency_s, event, correlation_id)
 
 
@@ -129,7 +141,12 @@ class BusCommandClient:
         self._settings = settings
 
     def get(
-        self, device: str, command: str, *, push_event: bool = False, return_event: bool = True,
+        self,
+        device: str,
+        command: str,
+        *,
+        push_event: bool = False,
+        return_event: bool = True,
         query: Mapping[str, str] | None = None,
     ) -> CommandResult:
         """Read command; the EventResponse (nested JSON, or CBOR bytes for Binary) is decoded."""
@@ -145,19 +162,28 @@ class BusCommandClient:
         s = self._settings
         request_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
         envelope = MessageEnvelope(
-            correlation_id=correlation_id, request_id=request_id, payload=payload,
-            content_type=JSON, query_params=MappingProxyType(params),
+            correlation_id=correlation_id,
+            request_id=request_id,
+            payload=payload,
+            content_type=JSON,
+            query_params=MappingProxyType(params),
         )
         topic = command_request_topic(s.base_topic, device, command, method, escape=s.escape_names)
         started = time.monotonic()
         try:
-            reply = self._bus.request(topic, envelope, command_response_topic(s.base_topic, request_id),
-                                      s.timeout_s)
+            reply = self._bus.request(
+                topic, envelope, command_response_topic(s.base_topic, request_id), s.timeout_s
+            )
         except (RequestTimeout, BusUnavailable) as exc:
             raise PeerUnavailable(CORE_COMMAND, f"{method} {device}/{command} over the bus: {exc}") from exc
         except DecodeError as exc:
-            return CommandResult(False, 502, f"undecodable reply: {exc}", time.monotonic() - started,
-                                 correlation_id=correlation_id)
+            return CommandResult(
+                False,
+                502,
+                f"undecodable reply: {exc}",
+                time.monotonic() - started,
+                correlation_id=correlation_id,
+            )
         return _bus_result(reply, method, time.monotonic() - started, correlation_id)
 
 
@@ -165,8 +191,9 @@ def _bus_result(reply: MessageEnvelope, method: str, latency_s: float, correlati
     if reply.is_error:
         text = reply.payload if isinstance(reply.payload, str) else repr(reply.payload)
         found = _STATUS_IN_TEXT.search(text)
-        return CommandResult(False, int(found.group(1)) if found else 500, text, latency_s,
-                             correlation_id=correlation_id)
+        return CommandResult(
+            False, int(found.group(1)) if found else 500, text, latency_s, correlation_id=correlation_id
+        )
     status = 200
     code = reply.payload.get("statusCode") if isinstance(reply.payload, dict) else None
     if isinstance(code, int) and not isinstance(code, bool):
@@ -174,6 +201,7 @@ def _bus_result(reply: MessageEnvelope, method: str, latency_s: float, correlati
     try:
         event = _event_of(reply.payload, reply.content_type) if method == "get" else None
     except DecodeError as exc:
-        return CommandResult(False, 502, f"undecodable event in reply: {exc}", latency_s,
-                             correlation_id=correlation_id)
+        return CommandResult(
+            False, 502, f"undecodable event in reply: {exc}", latency_s, correlation_id=correlation_id
+        )
     return CommandResult(status < 400, status, "", latency_s, event, correlation_id)

@@ -91,8 +91,11 @@ def _parameter(value: JsonValue) -> CoreCommandParameter:
 def _command(value: JsonValue) -> CoreCommand:
     m = _obj(value, "coreCommand")
     return CoreCommand(
-        name=_text(m, "name"), get=m.get("get") is True, set=m.get("set") is True,
-        path=_text(m, "path"), url=_text(m, "url"),
+        name=_text(m, "name"),
+        get=m.get("get") is True,
+        set=m.get("set") is True,
+        path=_text(m, "path"),
+        url=_text(m, "url"),
         parameters=tuple(_parameter(p) for p in _items(m, "parameters")),
     )
 
@@ -101,7 +104,8 @@ def device_core_command_from_json(value: JsonValue) -> DeviceCoreCommand:
     """A DeviceCoreCommand DTO from its JSON object."""
     m = _obj(value, "deviceCoreCommand")
     return DeviceCoreCommand(
-        device_name=_text(m, "deviceName"), profile_name=_text(m, "profileName"),
+        device_name=_text(m, "deviceName"),
+        profile_name=_text(m, "profileName"),
         core_commands=tuple(_command(c) for c in _items(m, "coreCommands")),
     )
 

@@ -197,9 +197,13 @@ def _cbor_payload(env: MessageEnvelope) -> JsonValue:
 
 def _envelope_map(env: MessageEnvelope, payload: JsonValue, content_type: str) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {
-        "apiVersion": env.api_version, "receivedTopic": env.received_topic,
-        "correlationID": env.correlation_id, "requestID": env.request_id,
-        "errorCode": env.error_code, "payload": payload, "contentType": content_type,
+        "apiVersion": env.api_version,
+        "receivedTopic": env.received_topic,
+        "correlationID": env.correlation_id,
+        "requestID": env.request_id,
+        "errorCode": env.error_code,
+        "payload": payload,
+        "contentType": content_type,
     }
     if env.query_params:
         out["queryParams"] = dict(env.query_params)
@@ -207,7 +211,10 @@ def _envelope_map(env: MessageEnvelope, payload: JsonValue, content_type: str) -
 
 
 def envelope_for_event(
-    req: AddEventRequest, form: EnvelopeForm, *, cbor_all_events: bool = False,
+    req: AddEventRequest,
+    form: EnvelopeForm,
+    *,
+    cbor_all_events: bool = False,
     correlation_id: str | None = None,
 ) -> MessageEnvelope:
     """Wrap an event as a device service does: CBOR bytes when it holds Binary (or all-CBOR is on)."""

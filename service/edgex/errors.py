@@ -1,19 +1,19 @@
 """Errors raised by the EdgeX wire layer and its clients.
 
-    EdgeXError
-    ├── DecodeError                 bytes off the bus / a peer could not be decoded (the ONLY error
-    │   │                           the decoders raise, whatever the input)
-    │   ├── EnvelopeDecodeError     the MessageEnvelope itself (JSON or CBOR) is malformed
-    │   ├── PayloadDecodeError      the payload (event, DTO) inside a valid envelope is malformed
-    │   └── TopicError              a topic that does not follow the EdgeX scheme / bad escapes
-    ├── ReadingValueError           a typed accessor met a value of the wrong shape (also ValueError)
-    ├── InvalidTopicPattern         a subscription pattern with a misplaced '#' or '+' (also ValueError)
-    ├── BusError                    raised by service/edgex/bus implementations
-    │   ├── BusUnavailable          not connected / publish failed
-    │   └── RequestTimeout          no reply on the response topic in time
-    └── PeerError                   a REST or bus peer (core-command, support-notifications)
-        ├── PeerUnavailable         connection refused, timeout, 502/503/504: worth retrying
-        └── PeerRejected            the peer answered with an error: retrying will not help
+EdgeXError
+├── DecodeError                 bytes off the bus / a peer could not be decoded (the ONLY error
+│   │                           the decoders raise, whatever the input)
+│   ├── EnvelopeDecodeError     the MessageEnvelope itself (JSON or CBOR) is malformed
+│   ├── PayloadDecodeError      the payload (event, DTO) inside a valid envelope is malformed
+│   └── TopicError              a topic that does not follow the EdgeX scheme / bad escapes
+├── ReadingValueError           a typed accessor met a value of the wrong shape (also ValueError)
+├── InvalidTopicPattern         a subscription pattern with a misplaced '#' or '+' (also ValueError)
+├── BusError                    raised by service/edgex/bus implementations
+│   ├── BusUnavailable          not connected / publish failed
+│   └── RequestTimeout          no reply on the response topic in time
+└── PeerError                   a REST or bus peer (core-command, support-notifications)
+    ├── PeerUnavailable         connection refused, timeout, 502/503/504: worth retrying
+    └── PeerRejected            the peer answered with an error: retrying will not help
 """
 
 from __future__ import annotations

@@ -102,10 +102,18 @@ def reading_from_mapping(value: JsonValue) -> Reading:
             raise PayloadDecodeError(f"value must be a string, got {type(raw).__name__}")
         text = raw
     return Reading(
-        id=_str(m, "id"), origin=_int(m, "origin"), device_name=_str(m, "deviceName"),
-        resource_name=_str(m, "resourceName"), profile_name=_str(m, "profileName"),
-        value_type=value_type, value=text, binary_value=binary, media_type=_str(m, "mediaType"),
-        object_value=obj, units=_str(m, "units"), tags=_tags(m),
+        id=_str(m, "id"),
+        origin=_int(m, "origin"),
+        device_name=_str(m, "deviceName"),
+        resource_name=_str(m, "resourceName"),
+        profile_name=_str(m, "profileName"),
+        value_type=value_type,
+        value=text,
+        binary_value=binary,
+        media_type=_str(m, "mediaType"),
+        object_value=obj,
+        units=_str(m, "units"),
+        tags=_tags(m),
     )
 
 
@@ -118,9 +126,13 @@ def event_from_mapping(value: JsonValue) -> Event:
     if not isinstance(readings, list):
         raise PayloadDecodeError("readings must be an array")
     event = Event(
-        id=_str(m, "id"), device_name=_str(m, "deviceName"), profile_name=_str(m, "profileName"),
-        source_name=_str(m, "sourceName"), origin=_int(m, "origin"),
-        readings=tuple(reading_from_mapping(r) for r in readings), tags=_tags(m),
+        id=_str(m, "id"),
+        device_name=_str(m, "deviceName"),
+        profile_name=_str(m, "profileName"),
+        source_name=_str(m, "sourceName"),
+        origin=_int(m, "origin"),
+        readings=tuple(reading_from_mapping(r) for r in readings),
+        tags=_tags(m),
     )
     return backfill_readings(event)
 
@@ -149,8 +161,10 @@ def reading_to_json(reading: Reading, *, binary_as_bytes: bool = False) -> dict[
     if reading.id:
         out["id"] = reading.id
     out |= {
-        "origin": reading.origin, "deviceName": reading.device_name,
-        "resourceName": reading.resource_name, "profileName": reading.profile_name,
+        "origin": reading.origin,
+        "deviceName": reading.device_name,
+        "resourceName": reading.resource_name,
+        "profileName": reading.profile_name,
         "valueType": reading.value_type,
     }
     if reading.units:
@@ -177,8 +191,12 @@ def _plain_tags(tags: Tags, binary_as_bytes: bool) -> dict[str, JsonValue]:
 def event_to_json(event: Event, *, binary_as_bytes: bool = False) -> dict[str, JsonValue]:
     """The Event DTO as a JSON-ready dict (binary_as_bytes=True for CBOR)."""
     out: dict[str, JsonValue] = {
-        "apiVersion": API_VERSION, "id": event.id, "deviceName": event.device_name,
-        "profileName": event.profile_name, "sourceName": event.source_name, "origin": event.origin,
+        "apiVersion": API_VERSION,
+        "id": event.id,
+        "deviceName": event.device_name,
+        "profileName": event.profile_name,
+        "sourceName": event.source_name,
+        "origin": event.origin,
         "readings": [reading_to_json(r, binary_as_bytes=binary_as_bytes) for r in event.readings],
     }
     if event.tags:

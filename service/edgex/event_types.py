@@ -69,23 +69,46 @@ class Reading:
         units: str = "",
         tags: Tags | None = None,
     ) -> Reading:
-        """A simple (or *Array) reading; `value` is formatted as EdgeX does; None = null reading."""
-        canonical = normalize_value_type(value_type)
+        """A simple (or *Array) reading; `value` is formatted as EdgeX does; None = null reading.
+
+        ReadingValueError for an unknown valueType or a value of the wrong Python type."""
+        try:
+            canonical = normalize_value_type(value_type)
+        except KeyError as exc:
+            raise ReadingValueError(f"unknown valueType {value_type!r}") from exc
         text = None if value is None else format_value(value, canonical)
         return cls(
-            id=str(uuid.uuid4()), origin=origin, device_name="", resource_name=resource_name,
-            profile_name="", value_type=canonical, value=text, units=units, tags=_frozen_tags(tags),
+            id=str(uuid.uuid4()),
+            origin=origin,
+            device_name="",
+            resource_name=resource_name,
+            profile_name="",
+            value_type=canonical,
+            value=text,
+            units=units,
+            tags=_frozen_tags(tags),
         )
 
     @classmethod
     def binary(
-        cls, resource_name: str, data: bytes | None, media_type: str, *, origin: int = 0,
+        cls,
+        resource_name: str,
+        data: bytes | None,
+        media_type: str,
+        *,
+        origin: int = 0,
         tags: Tags | None = None,
     ) -> Reading:
         """A Binary reading (e.g. an image/jpeg frame)."""
         return cls(
-            id=str(uuid.uuid4()), origin=origin, device_name="", resource_name=resource_name,
-            profile_name="", value_type=BINARY_TYPE, binary_value=data, media_type=media_type,
+            id=str(uuid.uuid4()),
+            origin=origin,
+            device_name="",
+            resource_name=resource_name,
+            profile_name="",
+            value_type=BINARY_TYPE,
+            binary_value=data,
+            media_type=media_type,
             tags=_frozen_tags(tags),
         )
 
@@ -96,8 +119,14 @@ class Reading:
         """An Object reading, or ObjectArray when `obj` is a list."""
         value_type = "ObjectArray" if isinstance(obj, list) else "Object"
         return cls(
-            id=str(uuid.uuid4()), origin=origin, device_name="", resource_name=resource_name,
-            profile_name="", value_type=value_type, object_value=obj, tags=_frozen_tags(tags),
+            id=str(uuid.uuid4()),
+            origin=origin,
+            device_name="",
+            resource_name=resource_name,
+            profile_name="",
+            value_type=value_type,
+            object_value=obj,
+            tags=_frozen_tags(tags),
         )
 
     @property
@@ -189,13 +218,21 @@ def backfill_readings(event: Event) -> Event:
 
 
 def new_event(
-    device_name: str, profile_name: str, source_name: str, readings: Sequence[Reading],
-    *, tags: Tags | None = None,
+    device_name: str,
+    profile_name: str,
+    source_name: str,
+    readings: Sequence[Reading],
+    *,
+    tags: Tags | None = None,
 ) -> Event:
     """A fresh event (uuid4 id, origin=time.time_ns()); readings inherit names and origin."""
     event = Event(
-        id=str(uuid.uuid4()), device_name=device_name, profile_name=profile_name,
-        source_name=source_name, origin=time.time_ns(), readings=tuple(readings),
+        id=str(uuid.uuid4()),
+        device_name=device_name,
+        profile_name=profile_name,
+        source_name=source_name,
+        origin=time.time_ns(),
+        readings=tuple(readings),
         tags=_frozen_tags(tags),
     )
     return backfill_readings(event)
@@ -204,4 +241,3 @@ def new_event(
 def new_add_event_request(event: Event) -> AddEventRequest:
     """Wrap an event with a fresh uuid4 requestId."""
     return AddEventRequest(request_id=str(uuid.uuid4()), event=event)
-

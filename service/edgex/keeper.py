@@ -10,7 +10,7 @@ Configuration (go-mod-configuration `keeper/client.go`): keys live under `edgex/
 lists keys (404: none), `?plaintext=true` returns `{"response": [{key, value, ...}]}`; the whole
 tree is written once with `PUT /kvs/key/{base}?flatten=true` and body `{"value": <tree>}`. Keys
 travel URL-escaped as one path segment (`edgex%2Fv4%2Fapp-vision`), as Go's EscapeAndJoinPath does.
-Keeper flattens maps only, so lists are stored as JSON text and decoded on the way back.
+Values are stored as text (lists as JSON text, decoded on the way back), as Go services do.
 Keeper announces every change on `edgex/configs/<key>` over the message bus; `WritableWatcher`
 polls the Writable subtree and its `refresh()` can also be called from that bus subscription.
 """
@@ -99,16 +99,26 @@ def config_topic(service_key: str, sub_key: str = WRITABLE) -> str:
 
 
 def encode_tree(tree: Mapping[str, JsonValue]) -> ConfigTree:
-    """The tree as keeper stores it: nested maps kept, lists as JSON text, None as ''."""
+    """The tree as keeper stores it: nested maps kept, every leaf as text, lists as JSON text.
+
+    As go-mod-configuration does, values are strings in KV (`true`, `59760`, `30s`); the config
+    loader converts them back to the field types. None leaves are left out (the default applies).
+    """
     out: ConfigTree = {}
     for key, value in tree.items():
         if isinstance(value, Mapping):
             out[key] = cast(JsonValue, encode_tree(value))
-        elif isinstance(value, list):
-            out[key] = json.dumps(value)
-        else:
-            out[key] = "" if value is None else value
+        elif value is not None:
+            out[key] = _leaf_text(key, value)
     return out
+
+
+def _leaf_text(key: str, value: JsonValue) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        raise ValueError(f"configuration key {key}: bytes cannot be stored in core-keeper")
+    return json.dumps(value)
 
 
 def decode_pairs(prefix: str, pairs: Iterable[tuple[str, JsonValue]]) -> ConfigTree:

@@ -50,8 +50,11 @@ class Notification:
             raise InvalidNotification(f"severity must be one of {sorted(SEVERITIES)}, not {self.severity!r}")
         if not self.category and not self.labels:
             raise InvalidNotification("a notification needs a category or labels")
-        for what, text in [("sender", self.sender), ("category", self.category or "x"),
-                           *(("label", label) for label in self.labels)]:
+        for what, text in [
+            ("sender", self.sender),
+            ("category", self.category or "x"),
+            *(("label", label) for label in self.labels),
+        ]:
             if not _UNRESERVED.match(text):
                 raise InvalidNotification(f"{what} {text!r} must use RFC 3986 unreserved characters only")
         if self.request_id:
@@ -59,8 +62,12 @@ class Notification:
 
     def to_json(self) -> dict[str, JsonValue]:
         """The AddNotificationRequest JSON object."""
-        body: dict[str, JsonValue] = {"content": self.content, "contentType": self.content_type,
-                                      "sender": self.sender, "severity": self.severity}
+        body: dict[str, JsonValue] = {
+            "content": self.content,
+            "contentType": self.content_type,
+            "sender": self.sender,
+            "severity": self.severity,
+        }
         if self.category:
             body["category"] = self.category
         if self.labels:

@@ -50,7 +50,15 @@ def cbor_loads(data: bytes) -> JsonValue:
     """Decode one CBOR item into plain values; DecodeError on malformed or non-JSON content."""
     try:
         raw = cbor2.loads(data)
-    except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, LookupError, MemoryError) as exc:
+    except (
+        cbor2.CBORError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        LookupError,
+        MemoryError,
+    ) as exc:
         raise PayloadDecodeError(f"invalid CBOR: {exc}") from exc
     return to_plain(raw, 0)
 

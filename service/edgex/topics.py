@@ -57,9 +57,7 @@ def _names(names: tuple[str, ...], escape: bool) -> list[str]:
     return [escape_name(n) if escape else n for n in names]
 
 
-def event_topic(
-    base: str, service: str, profile: str, device: str, source: str, *, escape: bool
-) -> str:
+def event_topic(base: str, service: str, profile: str, device: str, source: str, *, escape: bool) -> str:
     """`edgex/events/device/<service>/<profile>/<device>/<source>`."""
     return join_topic(base, "events", "device", *_names((service, profile, device, source), escape))
 
@@ -71,8 +69,12 @@ def parse_event_topic(topic: str) -> EventTopic:
         raise TopicError(f"not an EdgeX event topic: {topic!r:.200}")
     service, profile, device, source = (unescape_level(level) for level in levels[-4:])
     return EventTopic(
-        base="/".join(levels[:-6]), kind=levels[-5], service=service, profile=profile,
-        device=device, source=source,
+        base="/".join(levels[:-6]),
+        kind=levels[-5],
+        service=service,
+        profile=profile,
+        device=device,
+        source=source,
     )
 
 

@@ -15,9 +15,7 @@ from service.edgex.errors import ReadingValueError
 
 ScalarValue = bool | int | float | str
 
-INTEGER_TYPES = frozenset(
-    {"Uint8", "Uint16", "Uint32", "Uint64", "Int8", "Int16", "Int32", "Int64"}
-)
+INTEGER_TYPES = frozenset({"Uint8", "Uint16", "Uint32", "Uint64", "Int8", "Int16", "Int32", "Int64"})
 FLOAT_TYPES = frozenset({"Float32", "Float64"})
 SCALAR_TYPES = frozenset({"Bool", "String"}) | INTEGER_TYPES | FLOAT_TYPES
 ARRAY_TYPES = frozenset(f"{t}Array" for t in SCALAR_TYPES)

@@ -135,8 +135,8 @@ class Outbox:
             dead = permanent or attempts >= self._settings.MaxAttempts
             delay = min(self._settings.BackoffMaxS, self._settings.BackoffInitialS * 2 ** (attempts - 1))
             self._db.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_s = ?, last_error = ?, latency_ms = ?,"
-                " done_s = ? WHERE id = ?",
+                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_s = ?, last_error = ?,"
+                " latency_ms = ?, done_s = ? WHERE id = ?",
                 ("dead" if dead else "pending", attempts, now + delay, error[:500], latency_ms,
                  now if dead else None, row_id),
             )

@@ -41,6 +41,7 @@ class _Lane:
     sequence: int = 0
     last_new_s: float | None = None
     last_emit_s: float = 0.0
+    matched_last: bool = False  # the camera's last analysed frame matched
 
 
 @dataclass(slots=True)
@@ -102,6 +103,12 @@ class RuleEngine:
                 self._detection_frame(rule, view, matches, out)
         return out.output()
 
+    def on_still(self, camera: str, now_s: float) -> None:
+        """An unchanged frame: active alerts whose last analysed frame matched stay alive."""
+        for (_rule, lane_camera), lane in self._lanes.items():
+            if lane_camera == camera and lane.alert is not None and lane.matched_last:
+                lane.alert = replace(lane.alert, last_match_s=max(lane.alert.last_match_s, now_s))
+
     def on_sensor(self, update: SensorUpdate) -> RuleOutput:
         """Open fusion windows on trigger edges and evaluate sensor-only rules."""
         out = _Collector()
@@ -157,6 +164,7 @@ class RuleEngine:
         fresh = matches if cond.IncludeStationary else tuple(s for s in matches if not s.stationary)
         now = view.analysed_s
         fresh_hit = len(fresh) >= cond.MinCount
+        lane.matched_last = len(matches) >= cond.MinCount
         lane.history.append(fresh_hit)
         lane.run_start_s = (lane.run_start_s if lane.run_start_s is not None else now) if fresh_hit else None
         persisted = sum(lane.history) >= cond.PersistFrames and (

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.pipeline.conditions import FrameView, Sighting, zones_of
+import numpy as np
+from numpy.typing import NDArray
+
+from service.pipeline.conditions import Box, FrameView, Sighting, zones_of
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.tracking import Observation, Tracker
 
@@ -20,6 +23,18 @@ class AnalysedFrame:
     origin_ns: int
     analysed_s: float  # wall-clock seconds at the end of inference
     event_id: str = ""
+    image: NDArray[np.uint8] | None = None  # decoded BGR, source size / scale; read-only by convention
+    scale: float = 1.0  # source pixels per image pixel (2, 4, 8 after a reduced decode)
+    faces: tuple[Box, ...] | None = None  # face boxes (source px) to blur; None = privacy off
+    inference_s: tuple[tuple[str, float], ...] = ()  # (model, seconds) of this frame
+
+
+@dataclass(frozen=True, slots=True)
+class StillFrame:
+    """A frame the motion gate found unchanged: the camera still sees what it saw last."""
+
+    camera: str
+    seen_s: float
 
 
 class Sighter:

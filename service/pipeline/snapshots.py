@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -35,10 +36,20 @@ class Snapshot:
     taken_s: float
 
 
-def head_boxes(sightings: Sequence[Sighting]) -> list[Box]:
+class Labelled(Protocol):
+    """Anything with a label and a source-pixel box (Observation, Sighting)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def box(self) -> Box: ...
+
+
+def head_boxes(found: Sequence[Labelled]) -> list[Box]:
     """Fallback face areas when no face model runs: the top fifth of each person box."""
     boxes: list[Box] = []
-    for s in sightings:
+    for s in found:
         if s.label == "person":
             x1, y1, x2, y2 = s.box
             boxes.append((x1, y1, x2, y1 + max(1.0, (y2 - y1) * 0.22)))
@@ -60,9 +71,9 @@ def pixelate(image: Image, boxes: Sequence[Box], scale: float) -> None:
 
 def annotate(image: Image, sightings: Sequence[Sighting], scale: float, faces: Sequence[Box] | None) -> Image:
     """A copy of the image with faces pixelated (when faces is not None) and boxes drawn."""
-    out = np.ascontiguousarray(image.copy())
+    out: Image = np.ascontiguousarray(image.copy())
     if out.ndim == 2:
-        out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
+        out = np.asarray(cv2.cvtColor(out, cv2.COLOR_GRAY2BGR), np.uint8)
     if faces is not None:
         pixelate(out, faces, scale)
     thickness = max(1, round(max(out.shape[:2]) / 320))

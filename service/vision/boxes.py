@@ -12,15 +12,15 @@ def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.floa
     """Pairwise IoU of (N,4) and (M,4) x1y1x2y2 boxes, shape (N,M)."""
     a = np.asarray(a, np.float32).reshape(-1, 4)
     b = np.asarray(b, np.float32).reshape(-1, 4)
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
+    overlap = np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])
+    np.maximum(overlap, 0, out=overlap)
+    inter = overlap[..., 0] * overlap[..., 1]
+    size_a, size_b = a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]
+    union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
+    return inter / np.maximum(union, np.float32(1e-9))  # type: ignore[no-any-return]
+
+
+_MATRIX_LIMIT = 512  # up to this many candidates, one IoU matrix beats a loop of IoU calls
 
 
 def nms_indices(
@@ -28,14 +28,24 @@ def nms_indices(
 ) -> NDArray[np.int64]:
     """Indices kept by greedy NMS, best score first, at most `limit`."""
     order = np.argsort(-np.asarray(scores), kind="stable")
+    if order.size <= _MATRIX_LIMIT:
+        overlaps = box_iou(boxes[order], boxes[order]) > iou_threshold
+        dropped = np.zeros(order.size, np.bool_)
+        kept: list[int] = []
+        for rank in range(order.size):
+            if dropped[rank]:
+                continue
+            kept.append(rank)
+            if len(kept) == limit:
+                break
+            dropped |= overlaps[rank]
+        return order[kept].astype(np.int64)
     keep: list[int] = []
     while order.size and len(keep) < limit:
         best = int(order[0])
         keep.append(best)
-        if order.size == 1:
-            break
-        overlaps = box_iou(boxes[best], boxes[order[1:]])[0]
-        order = order[1:][overlaps <= iou_threshold]
+        overlaps_best = box_iou(boxes[best], boxes[order[1:]])[0]
+        order = order[1:][overlaps_best <= iou_threshold]
     return np.array(keep, np.int64)
 
 

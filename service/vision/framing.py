@@ -34,11 +34,10 @@ class Framing:
             return found
         factor = np.array([self.scale_x, self.scale_y], np.float32)
         offset = np.array([self.pad_x, self.pad_y], np.float32)
-        boxes = ((found.boxes.reshape(-1, 2, 2) - offset) / factor).reshape(-1, 4)
-        limit = np.array([self.source_width, self.source_height] * 2, np.float32)
-        boxes = np.clip(boxes, 0, limit)
+        boxes = (found.boxes.reshape(-1, 2, 2) - offset) / factor
+        np.clip(boxes, 0, np.array([self.source_width, self.source_height], np.float32), out=boxes)
         points = (found.keypoints - offset) / factor
-        return Detections(boxes, found.scores, found.class_ids, points.astype(np.float32))
+        return Detections(boxes.reshape(-1, 4), found.scores, found.class_ids, points)
 
 
 _TO_BGR = {1: cv2.COLOR_GRAY2BGR, 4: cv2.COLOR_BGRA2BGR}

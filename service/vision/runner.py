@@ -8,6 +8,7 @@ inside the callback, before the request is reused, and decoders always copy out 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,6 +51,8 @@ class Runner:
             self._idle.put(parts.compiled.create_infer_request())
         self._queue = ov.AsyncInferQueue(parts.compiled, parts.requests)
         self._queue.set_callback(self._on_done)
+        # AsyncInferQueue.start_async is not thread-safe: two threads can pick the same idle request.
+        self._submit_lock = threading.Lock()
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -90,7 +93,8 @@ class Runner:
         """Start inference; `done` runs on an OpenVINO thread. Blocks while every request is busy."""
         tensor, framing = self.prepare(image)
         # The tensor rides along in userdata so it outlives the request that shares its memory.
-        self._queue.start_async({0: tensor}, (framing, done, tensor), share_inputs=True)
+        with self._submit_lock:
+            self._queue.start_async({0: tensor}, (framing, done, tensor), share_inputs=True)
 
     def _decode(self, request: ov.InferRequest) -> Detections:
         return self._decoder.decode([request.get_output_tensor(i).data for i in self._outputs], self._size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -85,17 +86,33 @@ class Broker:
             process.wait(timeout=5)
 
 
-def mosquitto(workdir: Path) -> Broker:
+def mosquitto(workdir: Path, settings: str = "allow_anonymous true\n") -> Broker:
+    """Mosquitto with one loopback listener; `settings` are the listener's extra config lines."""
     port = free_port()
     config = workdir / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    # `user`: mosquitto started as root would switch to user mosquitto and lose access to tmp_path
+    config.write_text(
+        f"per_listener_settings true\npersistence false\nuser {getpass.getuser()}\n"
+        f"listener {port} 127.0.0.1\n{settings}"
+    )
     return Broker("mosquitto", [find_binary("mosquitto"), "-c", str(config)], port, workdir)
 
 
 def redis_server(workdir: Path) -> Broker:
     port = free_port()
-    command = [find_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(workdir)]
+    command = [
+        find_binary("redis-server"),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
     return Broker("redis", command, port, workdir)
 
 

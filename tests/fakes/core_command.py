@@ -63,18 +63,38 @@ class FakeDevice:
 def default_devices() -> list[FakeDevice]:
     """Random-Boolean-Device as in the capture rest-core-command-device-commands.json, and an
     ONVIF-like camera whose `Snapshot` command returns a Binary image/jpeg reading."""
-    boolean = FakeDevice("Random-Boolean-Device", "Random-Boolean-Device", (
-        FakeCommand("WriteBoolValue", False, True, (("Bool", "Bool"), ("EnableRandomization_Bool", "Bool"))),
-        FakeCommand("WriteBoolArrayValue", False, True,
-                    (("BoolArray", "BoolArray"), ("EnableRandomization_BoolArray", "Bool"))),
-        FakeCommand("Bool", True, True, (("Bool", "Bool"),)),
-        FakeCommand("BoolArray", True, True, (("BoolArray", "BoolArray"),)),
-    ), {"Bool": "true", "BoolArray": "[true, false]", "EnableRandomization_Bool": "true",
-        "EnableRandomization_BoolArray": "true"})
-    camera = FakeDevice("camera-01", "onvif-camera", (
-        FakeCommand("Snapshot", True, False, (("Snapshot", "Binary"),), media_type="image/jpeg"),
-        FakeCommand("Alarm", True, True, (("Alarm", "Bool"),)),
-    ), {"Snapshot": TINY_JPEG, "Alarm": "false"})
+    boolean = FakeDevice(
+        "Random-Boolean-Device",
+        "Random-Boolean-Device",
+        (
+            FakeCommand(
+                "WriteBoolValue", False, True, (("Bool", "Bool"), ("EnableRandomization_Bool", "Bool"))
+            ),
+            FakeCommand(
+                "WriteBoolArrayValue",
+                False,
+                True,
+                (("BoolArray", "BoolArray"), ("EnableRandomization_BoolArray", "Bool")),
+            ),
+            FakeCommand("Bool", True, True, (("Bool", "Bool"),)),
+            FakeCommand("BoolArray", True, True, (("BoolArray", "BoolArray"),)),
+        ),
+        {
+            "Bool": "true",
+            "BoolArray": "[true, false]",
+            "EnableRandomization_Bool": "true",
+            "EnableRandomization_BoolArray": "true",
+        },
+    )
+    camera = FakeDevice(
+        "camera-01",
+        "onvif-camera",
+        (
+            FakeCommand("Snapshot", True, False, (("Snapshot", "Binary"),), media_type="image/jpeg"),
+            FakeCommand("Alarm", True, True, (("Alarm", "Bool"),)),
+        ),
+        {"Snapshot": TINY_JPEG, "Alarm": "false"},
+    )
     return [boolean, camera]
 
 
@@ -96,12 +116,19 @@ class FakeCoreCommand(FakeHttpPeer):
     def route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
         levels = [unquote(level) for level in path.split("/")]
         if method == "GET" and path in ("/api/v3/ping",):
-            return 200, {"apiVersion": "v3", "timestamp": time.strftime("%a %b %d %H:%M:%S UTC %Y"),
-                         "serviceName": "core-command"}
+            return 200, {
+                "apiVersion": "v3",
+                "timestamp": time.strftime("%a %b %d %H:%M:%S UTC %Y"),
+                "serviceName": "core-command",
+            }
         if method == "GET" and levels[:4] == ["", "api", "v3", "device"] and levels[4:5] == ["all"]:
             dtos = [self._device_dto(d) for d in self.devices.values()]
-            return 200, {"apiVersion": "v3", "statusCode": 200, "totalCount": len(dtos),
-                         "deviceCoreCommands": dtos}
+            return 200, {
+                "apiVersion": "v3",
+                "statusCode": 200,
+                "totalCount": len(dtos),
+                "deviceCoreCommands": dtos,
+            }
         if levels[:5] != ["", "api", "v3", "device", "name"] or len(levels) not in (6, 7):
             return 404, error_body(404, f"no route for {method} {path}")
         device = self.devices.get(levels[5])
@@ -141,8 +168,12 @@ class FakeCoreCommand(FakeHttpPeer):
         readings = []
         for resource, value_type in command.parameters:
             reading: dict[str, Any] = {
-                "id": str(uuid.uuid4()), "origin": origin, "deviceName": device.name,
-                "resourceName": resource, "profileName": device.profile, "valueType": value_type,
+                "id": str(uuid.uuid4()),
+                "origin": origin,
+                "deviceName": device.name,
+                "resourceName": resource,
+                "profileName": device.profile,
+                "valueType": value_type,
             }
             value = device.values.get(resource, "")
             if value_type == "Binary":
@@ -151,9 +182,15 @@ class FakeCoreCommand(FakeHttpPeer):
             else:
                 reading["value"] = value if isinstance(value, str) else value.decode()
             readings.append(reading)
-        return {"apiVersion": "v3", "id": str(uuid.uuid4()), "deviceName": device.name,
-                "profileName": device.profile, "sourceName": command.name, "origin": origin,
-                "readings": readings}
+        return {
+            "apiVersion": "v3",
+            "id": str(uuid.uuid4()),
+            "deviceName": device.name,
+            "profileName": device.profile,
+            "sourceName": command.name,
+            "origin": origin,
+            "readings": readings,
+        }
 
     def _device_dto(self, device: FakeDevice) -> dict[str, Any]:
         commands = []
@@ -163,7 +200,10 @@ class FakeCoreCommand(FakeHttpPeer):
                 dto["get"] = True
             if c.set:
                 dto["set"] = True
-            dto |= {"path": f"/api/v3/device/name/{device.name}/{c.name}", "url": self.url,
-                    "parameters": [{"resourceName": r, "valueType": t} for r, t in c.parameters]}
+            dto |= {
+                "path": f"/api/v3/device/name/{device.name}/{c.name}",
+                "url": self.url,
+                "parameters": [{"resourceName": r, "valueType": t} for r, t in c.parameters],
+            }
             commands.append(dto)
         return {"deviceName": device.name, "profileName": device.profile, "coreCommands": commands}

@@ -13,7 +13,7 @@ import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.openapi_spec import SpecValidator
@@ -63,7 +63,7 @@ class FakeHttpPeer:
         self.port = 0
 
     # lifecycle -------------------------------------------------------------------------------
-    def __enter__(self) -> FakeHttpPeer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -76,8 +76,9 @@ class FakeHttpPeer:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name=f"fake-{self.spec_name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name=f"fake-{self.spec_name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -135,6 +136,10 @@ class FakeHttpPeer:
         """How often each distinct request content (see RecordedRequest.key) arrived."""
         return collections.Counter(r.key() for r in self.requests)
 
+    def count_by_correlation_id(self) -> collections.Counter[str]:
+        """How often each X-Correlation-ID header arrived (valid requests only)."""
+        return collections.Counter(r.headers.get("X-Correlation-ID", "") for r in self.requests if r.valid)
+
     def clear(self) -> None:
         """Forget recorded requests."""
         with self._lock:
@@ -158,8 +163,9 @@ class FakeHttpPeer:
             found = self._validator.response_errors(method, parts.path, query, reply[0], encoded)
             with self._lock:
                 self._response_errors.extend(found)
-        record = RecordedRequest(method, parts.path, query, headers, body, parsed, not errors,
-                                 tuple(errors), reply[0])
+        record = RecordedRequest(
+            method, parts.path, query, headers, body, parsed, not errors, tuple(errors), reply[0]
+        )
         with self._lock:
             self._requests.append(record)
         return reply
@@ -205,7 +211,7 @@ def _handler_for(peer: FakeHttpPeer) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     return Handler

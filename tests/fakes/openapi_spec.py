@@ -65,12 +65,22 @@ class SpecValidator:
         self._api = load_spec(spec_name)
 
     def request_errors(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-        body: bytes, content_type: str,
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        content_type: str,
     ) -> list[str]:
         """Every violation of the spec by this request (empty when valid)."""
         request = MockRequest(
-            "http://127.0.0.1", method, path, args=query, headers=headers, data=body or None,
+            "http://127.0.0.1",
+            method,
+            path,
+            args=query,
+            headers=headers,
+            data=body or None,
             content_type=content_type,
         )
         with _LOCK:

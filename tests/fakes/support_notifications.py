@@ -60,11 +60,15 @@ class FakeSupportNotifications(FakeHttpPeer):
             return self._add(body)
         prefix = "/api/v3/notification/category/"
         if method == "GET" and path.startswith(prefix):
-            category = unquote(path[len(prefix):])
+            category = unquote(path[len(prefix) :])
             with self._lock:
                 found = [n for n in self.notifications if n.get("category") == category]
-            return 200, {"apiVersion": "v3", "statusCode": 200, "totalCount": len(found),
-                         "notifications": found}
+            return 200, {
+                "apiVersion": "v3",
+                "statusCode": 200,
+                "totalCount": len(found),
+                "notifications": found,
+            }
         return 404, error_body(404, f"no route for {method} {path}")
 
     def _add(self, body: list[dict[str, Any]]) -> Reply:
@@ -75,8 +79,11 @@ class FakeSupportNotifications(FakeHttpPeer):
         for item in body:
             now_ms = time.time_ns() // 1_000_000
             stored = dict(item["notification"]) | {
-                "id": str(uuid.uuid4()), "created": now_ms, "modified": now_ms,
-                "status": "NEW", "acknowledged": False,
+                "id": str(uuid.uuid4()),
+                "created": now_ms,
+                "modified": now_ms,
+                "status": "NEW",
+                "acknowledged": False,
             }
             answer: dict[str, Any] = {"apiVersion": "v3", "statusCode": 201, "id": stored["id"]}
             if item.get("requestId"):

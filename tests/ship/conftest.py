@@ -64,3 +64,9 @@ def openapi_schema(spec: str, name: str, *, strict: bool = False) -> Schema:
 def schema_of() -> Callable[..., Schema]:
     """`schema_of("core-metadata.yaml", "CreateDevice", strict=True)` -> standalone JSON schema."""
     return openapi_schema
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: minutes, not seconds (fresh virtual environment); runs in make test"
+    )

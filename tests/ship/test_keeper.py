@@ -35,7 +35,9 @@ from service.edgex.keeper import (
     parse_provider_url,
 )
 
-SPEC = OpenAPI.from_file_path(str(Path(__file__).resolve().parents[3] / "shared/edgex/openapi/core-keeper.yaml"))
+SPEC = OpenAPI.from_file_path(
+    str(Path(__file__).resolve().parents[3] / "shared/edgex/openapi/core-keeper.yaml")
+)
 SPEC_SERVER = "http://localhost:59890"  # the spec's server URL; the stand-in listens elsewhere
 HOST = "http://127.0.0.1"
 
@@ -43,30 +45,50 @@ HOST = "http://127.0.0.1"
 class FakeKeeper:
     """State and spec checks; the HTTP handler below only parses and dispatches."""
 
-    def __init__(self, strict_registration: jsonschema.Draft202012Validator) -> None:
+    def __init__(self, schema_of: Callable[..., dict[str, Any]]) -> None:
         self.registrations: dict[str, dict[str, Any]] = {}
         self.kv: dict[str, Any] = {}
         self.spec_errors: list[str] = []
         self.raw_paths: list[str] = []
-        self.strict_registration = strict_registration
+        self.validators = {
+            name: jsonschema.Draft202012Validator(schema_of("core-keeper.yaml", name, strict=True))
+            for name in ("AddRegistrationRequest", "Key", "KeyValue")
+        }
         self.lock = threading.Lock()
 
     def handle(self, method: str, raw_path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
-        request = MockRequest(SPEC_SERVER, method.lower(), raw_path, args=query, data=body.decode() or None,
-                              content_type="application/json")  # fmt: skip
+        request = MockRequest(
+            SPEC_SERVER,
+            method.lower(),
+            raw_path,
+            args=query,
+            data=body or None,
+            content_type="application/json",
+        )
         try:
             SPEC.validate_request(request)
         except Exception as exc:  # collected and asserted by the test fixture
             self.spec_errors.append(f"{method} {raw_path} {query}: {exc}")
         with self.lock:
             status, reply = self._route(method, raw_path.removeprefix("/api/v3"), query, body)
-        if status != 404 or reply is not None:
+        if method == "GET" and raw_path.startswith("/api/v3/kvs/") and status == 200:
+            self._check_kv_reply(query, reply)
+        elif status != 404 or reply is not None:
             data = b"" if reply is None else json.dumps(reply).encode()
             try:
                 SPEC.validate_response(request, MockResponse(data, status, content_type="application/json"))
             except Exception as exc:
                 self.spec_errors.append(f"reply to {method} {raw_path}: {exc}")
         return status, reply
+
+    def _check_kv_reply(self, query: dict[str, str], reply: dict[str, Any]) -> None:
+        # The spec's 200 reply is oneOf(MultiKVsResponse, MultiKeysResponse), two schemas with no
+        # required field, so no body can match exactly one; and it names the list `keyValues` /
+        # `keys` where go-mod-core-contracts and the spec's own examples use `response`. Check
+        # each element against the spec's Key / KeyValue schemas instead.
+        name = "Key" if query.get("keyOnly") == "true" else "KeyValue"
+        for item in reply["response"]:
+            self.spec_errors += [f"{name}: {e.message}" for e in self.validators[name].iter_errors(item)]
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
         if path == "/ping":
@@ -80,7 +102,8 @@ class FakeKeeper:
         return 404, _error(404, "no route")
 
     def _register(self, method: str, request: dict[str, Any]) -> tuple[int, Any]:
-        self.spec_errors += [f"registration: {e.message}" for e in self.strict_registration.iter_errors(request)]
+        strict = self.validators["AddRegistrationRequest"]
+        self.spec_errors += [f"registration: {e.message}" for e in strict.iter_errors(request)]
         reg = request["registration"]
         exists = reg["serviceId"] in self.registrations
         if method == "POST" and exists:
@@ -151,10 +174,9 @@ def _handler(keeper: FakeKeeper) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture()
 def keeper(schema_of: Callable[..., dict[str, Any]]) -> Iterator[FakeKeeper]:
-    fake = FakeKeeper(jsonschema.Draft202012Validator(schema_of("core-keeper.yaml", "AddRegistrationRequest",
-                                                                strict=True)))  # fmt: skip
+    fake = FakeKeeper(schema_of)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     fake.port = server.server_address[1]  # type: ignore[attr-defined]
     yield fake
@@ -195,7 +217,7 @@ def test_first_start_pushes_local_config_then_reads_kv(client: KeeperClient, kee
         "AppCustom": {"Pipeline": {"Zones": [[0, 0], [10, 0], [10, 10]]}},
     }
     assert client.has_configuration() is False
-    assert client.load_configuration(local) == local
+    assert client.load_configuration(local) == local  # first start: the local tree is used as is
     assert keeper.kv["edgex/v4/app-vision/Writable/LogLevel"] == "INFO"
     assert keeper.kv["edgex/v4/app-vision/AppCustom/Pipeline/Zones"] == "[[0, 0], [10, 0], [10, 10]]"
     # Keys travel URL-escaped as one path segment, as Go's EscapeAndJoinPath does.
@@ -203,6 +225,7 @@ def test_first_start_pushes_local_config_then_reads_kv(client: KeeperClient, kee
     keeper.kv["edgex/v4/app-vision/Writable/LogLevel"] = "DEBUG"  # an operator edits KV
     loaded = client.load_configuration(local)
     assert loaded["Writable"] == {"LogLevel": "DEBUG", "Telemetry": {"Interval": "30s"}}
+    assert loaded["Service"] == {"Port": "59760", "EnableNameFieldEscape": "false"}  # text, as in Go
     assert loaded["AppCustom"] == local["AppCustom"]
     assert client.load_configuration(local, overwrite=True) == local
     assert keeper.kv["edgex/v4/app-vision/Writable/LogLevel"] == "INFO"
@@ -272,15 +295,28 @@ def test_parse_provider_url(text: str, expected: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "tree",
+    ("tree", "stored"),
     [
-        {"A": {"B": {"C": "x"}}, "D": 1, "E": True, "F": 1.5},
-        {"Rules": [{"Name": "r1", "Labels": ["person"]}], "Empty": [], "Text": "[not json"},
+        (
+            {"A": {"B": {"C": "x"}}, "D": 1, "E": True, "F": 1.5, "G": None},
+            {"A/B/C": "x", "D": "1", "E": "true", "F": "1.5"},
+        ),
+        (
+            {"Rules": [{"Name": "r1", "Labels": ["person"]}], "Empty": [], "Text": "[not json"},
+            {"Rules": '[{"Name": "r1", "Labels": ["person"]}]', "Empty": "[]", "Text": "[not json"},
+        ),
     ],
 )
-def test_encode_then_decode_round_trips(tree: dict[str, Any]) -> None:
-    pairs = _flatten("edgex/v4/app-vision", encode_tree(tree))
-    assert decode_pairs("edgex/v4/app-vision", pairs.items()) == tree
+def test_values_are_stored_as_text_and_read_back(tree: dict[str, Any], stored: dict[str, str]) -> None:
+    pairs = _flatten("p", encode_tree(tree))
+    assert pairs == {f"p/{key}": value for key, value in stored.items()}
+    back = decode_pairs("p", pairs.items())
+    assert back["Rules" if "Rules" in tree else "A"] == tree["Rules" if "Rules" in tree else "A"]
+
+
+def test_bytes_cannot_be_stored() -> None:
+    with pytest.raises(ValueError, match="configuration key Blob"):
+        encode_tree({"Blob": b"\x00"})
 
 
 def test_decode_rejects_a_key_that_is_both_value_and_section() -> None:

@@ -66,6 +66,7 @@ class MqttBus:
             client.tls_set_context(context)
             if s.skip_cert_verify:
                 client.tls_insecure_set(True)
+        client.suppress_exceptions = True  # a callback bug is logged by paho, never kills its thread
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
@@ -138,7 +139,9 @@ class MqttBus:
     ) -> None:
         self._loop_thread_id = threading.get_ident()
         if reason.is_failure:
-            logger.error("MQTT broker %s refused the connection: %s", self._settings.address, reason)
+            self._failures += 1
+            level = logging.ERROR if self._failures == 1 else logging.DEBUG
+            logger.log(level, "MQTT broker %s refused the connection: %s", self._settings.address, reason)
             return
         self._failures = 0
         self._connected.set()
@@ -153,7 +156,8 @@ class MqttBus:
         level = logging.WARNING if self._failures == 1 else logging.DEBUG
         logger.log(
             level,
-            "MQTT broker %s is unreachable (attempt %d); retrying with backoff up to %g s",
+            "MQTT broker %s is unreachable (connect or TLS handshake failed, attempt %d); "
+            "retrying with backoff up to %g s",
             self._settings.address,
             self._failures,
             self._settings.reconnect_max_s,

@@ -34,6 +34,15 @@ def make_anchors(side: int, strides: tuple[int, ...], per_layer: int) -> NDArray
     return np.concatenate(centres).astype(np.float32)
 
 
+def _logit(probability: float) -> float:
+    """Inverse sigmoid, with 0 and 1 mapped to -inf and +inf."""
+    if probability <= 0:
+        return -np.inf
+    if probability >= 1:
+        return np.inf
+    return float(np.log(probability / (1 - probability)))
+
+
 class BlazeFaceDecoder:
     """Decodes regressors [1,N,16] and classificators [1,N,1]; keypoints: eyes, nose, mouth, ears."""
 
@@ -49,25 +58,22 @@ class BlazeFaceDecoder:
         self._side = float(side)
         self._anchors = make_anchors(side, strides, per_layer)
         self._threshold = given.spec.ScoreThreshold
-        self._logit = (
-            float(np.log(self._threshold / (1 - self._threshold))) if 0 < self._threshold < 1 else None
-        )
+        self._logit = _logit(self._threshold)
         self._iou = given.spec.NmsIou
         self._limit = given.spec.MaxDetections
 
     def decode(self, outputs: Outputs, input_size: tuple[int, int]) -> Detections:
-        logits = np.clip(outputs[self._classes].reshape(-1), -100, 100)
-        # Compare logits first: only the few candidates pay for the sigmoid and decoding.
-        keep = np.flatnonzero(logits >= self._logit) if self._logit is not None else np.arange(logits.size)
-        keep = keep[1 / (1 + np.exp(-logits[keep])) >= self._threshold]
+        logits = outputs[self._classes].reshape(-1)
+        # Compare raw logits with the threshold's logit: only candidates pay for sigmoid and decode.
+        keep = np.flatnonzero(logits >= self._logit)
         if not keep.size:
             return Detections.empty(6)
-        rows = outputs[self._regressors].reshape(-1, 16)[keep] / self._side
-        anchors = self._anchors[keep]
-        centre = rows[:, 0:2] + anchors
-        half = rows[:, 2:4] / 2
+        scores = 1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))
+        rows = outputs[self._regressors].reshape(-1, 16)[keep] * (1 / self._side)
+        rows[:, 4:].reshape(-1, 6, 2)[:] += self._anchors[keep, None, :]
+        centre, half = rows[:, 0:2] + self._anchors[keep], rows[:, 2:4] / 2
         scale = np.array(input_size, np.float32)
-        boxes = np.concatenate([centre - half, centre + half], axis=1) * np.tile(scale, 2)
-        points = (rows[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]) * scale
-        scores = 1 / (1 + np.exp(-logits[keep]))
-        return suppress(Detections.build(boxes, scores, None, points), self._iou, self._limit)
+        boxes = np.concatenate([centre - half, centre + half], axis=1).reshape(-1, 2, 2) * scale
+        points = rows[:, 4:].reshape(-1, 6, 2) * scale
+        found = Detections(boxes.reshape(-1, 4), scores, np.zeros(keep.size, np.int64), points)
+        return suppress(found, self._iou, self._limit)

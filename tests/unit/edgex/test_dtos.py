@@ -30,26 +30,96 @@ def _event(captures: dict[str, Any], name: str) -> AddEventRequest:
 
 # name, device, profile, source, origin, valueType, typed value read through the accessor
 GOLDEN_EVENTS = [
-    ("event-v4-bool", "Random-Boolean-Device", "Random-Boolean-Device", "Bool", 1795569504369870084,
-     "Bool", lambda r: r.as_bool(), True),
-    ("event-v3form-base64-bool", "Random-Boolean-Device", "Random-Boolean-Device", "Bool",
-     1795569781990610249, "Bool", lambda r: r.as_bool(), True),
-    ("event-v4-int64", "Random-Integer-Device", "Random-Integer-Device", "Int64", 1795569509447596283,
-     "Int64", lambda r: r.as_int(), -792440581013538726),
-    ("event-v4-float64", "Random-Float-Device", "Random-Float-Device", "Float64", 1795569524520115442,
-     "Float64", lambda r: r.as_float(), 1.2473214949875589e307),
-    ("event-v4-boolarray", "Random-Boolean-Device", "Random-Boolean-Device", "BoolArray",
-     1795569679191124237, "BoolArray", lambda r: r.as_array(), [False, True, False, True, False]),
-    ("event-v4-float32array", "Random-Float-Device", "Random-Float-Device", "Float32Array",
-     1795569679204456474, "Float32Array", lambda r: r.as_array(),
-     [-1.7914651e38, 1.9114508e38, 2.7323108e37, -1.0967611e38, -3.4337405e37]),
-    ("event-v4-object", "Fixed-Object-Device", "Fixed-Object-Device", "Object", 1795569679164121130,
-     "Object", lambda r: r.as_object(), {"key1": "value1", "key2": 123}),
-    ("event-v4-objectarray", "Fixed-Object-Device", "Fixed-Object-Device", "ObjectArray",
-     1795569679178077225, "ObjectArray", lambda r: r.as_object(),
-     [{"key1": "value1", "key2": 123}, {"key1": "value2", "key2": 456}]),
-    ("event-v4-device-rest-object", "sample-json", "sample-json", "json", 1795569679236038626,
-     "Object", lambda r: r.as_object(), {"box": [1, 2, 3, 4], "label": "person", "score": 0.9}),
+    (
+        "event-v4-bool",
+        "Random-Boolean-Device",
+        "Random-Boolean-Device",
+        "Bool",
+        1795569504369870084,
+        "Bool",
+        lambda r: r.as_bool(),
+        True,
+    ),
+    (
+        "event-v3form-base64-bool",
+        "Random-Boolean-Device",
+        "Random-Boolean-Device",
+        "Bool",
+        1795569781990610249,
+        "Bool",
+        lambda r: r.as_bool(),
+        True,
+    ),
+    (
+        "event-v4-int64",
+        "Random-Integer-Device",
+        "Random-Integer-Device",
+        "Int64",
+        1795569509447596283,
+        "Int64",
+        lambda r: r.as_int(),
+        -792440581013538726,
+    ),
+    (
+        "event-v4-float64",
+        "Random-Float-Device",
+        "Random-Float-Device",
+        "Float64",
+        1795569524520115442,
+        "Float64",
+        lambda r: r.as_float(),
+        1.2473214949875589e307,
+    ),
+    (
+        "event-v4-boolarray",
+        "Random-Boolean-Device",
+        "Random-Boolean-Device",
+        "BoolArray",
+        1795569679191124237,
+        "BoolArray",
+        lambda r: r.as_array(),
+        [False, True, False, True, False],
+    ),
+    (
+        "event-v4-float32array",
+        "Random-Float-Device",
+        "Random-Float-Device",
+        "Float32Array",
+        1795569679204456474,
+        "Float32Array",
+        lambda r: r.as_array(),
+        [-1.7914651e38, 1.9114508e38, 2.7323108e37, -1.0967611e38, -3.4337405e37],
+    ),
+    (
+        "event-v4-object",
+        "Fixed-Object-Device",
+        "Fixed-Object-Device",
+        "Object",
+        1795569679164121130,
+        "Object",
+        lambda r: r.as_object(),
+        {"key1": "value1", "key2": 123},
+    ),
+    (
+        "event-v4-objectarray",
+        "Fixed-Object-Device",
+        "Fixed-Object-Device",
+        "ObjectArray",
+        1795569679178077225,
+        "ObjectArray",
+        lambda r: r.as_object(),
+        [{"key1": "value1", "key2": 123}, {"key1": "value2", "key2": 456}],
+    ),
+    (
+        "event-v4-device-rest-object",
+        "sample-json",
+        "sample-json",
+        "json",
+        1795569679236038626,
+        "Object",
+        lambda r: r.as_object(),
+        {"box": [1, 2, 3, 4], "label": "person", "score": 0.9},
+    ),
 ]
 
 
@@ -57,8 +127,15 @@ GOLDEN_EVENTS = [
     ("name", "device", "profile", "source", "origin", "value_type", "read", "expected"), GOLDEN_EVENTS
 )
 def test_golden_event_decodes_to_expected_values(
-    captures: dict[str, Any], name: str, device: str, profile: str, source: str, origin: int,
-    value_type: str, read: Any, expected: Any,
+    captures: dict[str, Any],
+    name: str,
+    device: str,
+    profile: str,
+    source: str,
+    origin: int,
+    value_type: str,
+    read: Any,
+    expected: Any,
 ) -> None:
     req = _event(captures, name)
     event = req.event
@@ -80,7 +157,10 @@ def test_golden_binary_cbor_event(captures: dict[str, Any]) -> None:
     assert req.request_id == "73f4cddc-34de-4a66-a0db-75bfe819d090"
     reading = req.event.readings[0]
     assert (req.event.device_name, reading.value_type, reading.media_type) == (
-        "Random-Binary-Device", "Binary", "random")
+        "Random-Binary-Device",
+        "Binary",
+        "random",
+    )
     inner = cbor2.loads(env.payload)
     assert reading.binary_value == inner["event"]["readings"][0]["binaryValue"]
     assert isinstance(reading.binary_value, bytes) and len(reading.binary_value) > 0
@@ -130,9 +210,8 @@ def test_cbor_encoding_keeps_bytes_and_exact_origin() -> None:
     assert "value" not in reading and "objectValue" not in reading
     back = decode_event_payload(add_event_request_to_cbor(req), "application/cbor")
     assert back == req
-    as_json = add_event_request_to_json(req)["event"]
-    assert isinstance(as_json, dict)
-    assert as_json["readings"][0]["binaryValue"] == base64.b64encode(jpeg).decode()  # type: ignore[index]
+    as_json: Any = add_event_request_to_json(req)["event"]
+    assert as_json["readings"][0]["binaryValue"] == base64.b64encode(jpeg).decode()
 
 
 @pytest.mark.parametrize(
@@ -145,8 +224,8 @@ def test_cbor_encoding_keeps_bytes_and_exact_origin() -> None:
 )
 def test_null_readings_round_trip(reading: Reading, carrier: str) -> None:
     req = new_add_event_request(new_event("d", "p", "s", [reading]))
-    body = add_event_request_to_json(req)
-    encoded = body["event"]["readings"][0]  # type: ignore[index,call-overload]
+    body: Any = add_event_request_to_json(req)
+    encoded = body["event"]["readings"][0]
     assert encoded[carrier] is None
     back = decode_event_payload(json.dumps(body).encode(), "application/json").event.readings[0]
     assert back.is_null and back.value_type == reading.value_type
@@ -155,9 +234,18 @@ def test_null_readings_round_trip(reading: Reading, carrier: str) -> None:
 
 
 def test_optimized_payload_is_back_filled() -> None:
-    payload = {"apiVersion": "v3", "event": {
-        "apiVersion": "v3", "id": "e1", "deviceName": "dev", "profileName": "prof", "sourceName": "Temp",
-        "origin": 1700000000000000001, "readings": [{"valueType": "float64", "value": "2.345000e+01"}]}}
+    payload: dict[str, Any] = {
+        "apiVersion": "v3",
+        "event": {
+            "apiVersion": "v3",
+            "id": "e1",
+            "deviceName": "dev",
+            "profileName": "prof",
+            "sourceName": "Temp",
+            "origin": 1700000000000000001,
+            "readings": [{"valueType": "float64", "value": "2.345000e+01"}],
+        },
+    }
     reading = decode_event_payload(payload, "application/json").event.readings[0]
     assert (reading.device_name, reading.profile_name, reading.resource_name) == ("dev", "prof", "Temp")
     assert reading.origin == 1700000000000000001 and reading.id == ""
@@ -166,8 +254,15 @@ def test_optimized_payload_is_back_filled() -> None:
 
 
 def test_bare_event_is_accepted() -> None:
-    bare = {"apiVersion": "v3", "id": "e", "deviceName": "d", "profileName": "p", "sourceName": "s",
-            "origin": 5, "readings": [{"resourceName": "s", "valueType": "String", "value": "hi"}]}
+    bare = {
+        "apiVersion": "v3",
+        "id": "e",
+        "deviceName": "d",
+        "profileName": "p",
+        "sourceName": "s",
+        "origin": 5,
+        "readings": [{"resourceName": "s", "valueType": "String", "value": "hi"}],
+    }
     req = decode_event_payload(json.dumps(bare).encode(), "application/json; charset=utf-8")
     assert req.request_id == "" and req.event.readings[0].as_str() == "hi"
 
@@ -208,8 +303,10 @@ def test_reading_constructors_and_accessors() -> None:
         Reading.simple("s", "String", "x").as_int()
     with pytest.raises(ReadingValueError):
         Reading.simple("s", "Bool", True).as_array()
-    with pytest.raises(KeyError):
+    with pytest.raises(ReadingValueError):
         Reading.simple("s", "Complex", 1)
+    with pytest.raises(ReadingValueError):
+        Reading.simple("s", "Object", {"a": 1})  # type: ignore[arg-type]
 
 
 def test_new_event_fills_names_and_origin() -> None:
@@ -222,3 +319,10 @@ def test_new_event_fills_names_and_origin() -> None:
 
 def test_decode_error_is_the_base_of_payload_errors() -> None:
     assert issubclass(PayloadDecodeError, DecodeError)
+
+
+def test_dtos_all_lists_exactly_its_public_names() -> None:
+    from service.edgex import dtos
+
+    public = {name for name in vars(dtos) if not name.startswith("_") and name != "annotations"}
+    assert set(dtos.__all__) == public

@@ -16,7 +16,13 @@ from service.edgex.wire_format import WireFormat
 
 @pytest.mark.parametrize(
     ("bus_type", "cls"),
-    [("memory", MemoryBus), ("mqtt", MqttBus), ("MQTT", MqttBus), ("redis", RedisBus), ("nats-core", NatsBus)],
+    [
+        ("memory", MemoryBus),
+        ("mqtt", MqttBus),
+        ("MQTT", MqttBus),
+        ("redis", RedisBus),
+        ("nats-core", NatsBus),
+    ],
 )
 def test_create_bus_picks_the_implementation(bus_type: str, cls: type) -> None:
     bus = create_bus(BusSettings(type=bus_type), WireFormat())

@@ -1,0 +1,223 @@
+"""Vision routes: alerts, cameras, snapshots, outbox, sensors, and the plain HTML UI at `/`.
+
+    GET /api/v3/alerts[?state=all|active|recent&limit=N]   active and recent alerts
+    GET /api/v3/alerts/{id}                                one alert
+    GET /api/v3/alerts/{id}/snapshot.jpg                   the alert's annotated snapshot
+    GET /api/v3/cameras                                    state, fps, drops, last detections
+    GET /api/v3/cameras/{name}/snapshot.jpg                latest annotated snapshot
+    GET /api/v3/outbox[?limit=N]                           counts, pending, dead letters, delivered
+    GET /api/v3/sensors                                    the sensor-state table
+    GET /  and /ui/{app.js,style.css}                      the UI (no build step)
+
+Errors are EdgeX BaseResponse JSON. Times are nanoseconds since the epoch, like EdgeX `origin`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Literal, Protocol
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from service.api.responses import API_VERSION, base_response
+from service.pipeline.alerts import ActionOutcome, Alert
+from service.pipeline.cameras import CameraStatus
+from service.pipeline.conditions import Sighting
+from service.pipeline.outbox import OutboxItem, State
+from service.pipeline.sensors import SensorState
+
+API_BASE = "/api/v3"
+_UI_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class VisionView(Protocol):
+    """What the routes read from the pipeline."""
+
+    def active_alerts(self) -> list[Alert]: ...
+    def recent_alerts(self) -> list[Alert]: ...
+    def alert(self, alert_id: str) -> Alert | None: ...
+    def cameras(self) -> list[CameraStatus]: ...
+    def latest_snapshot(self, camera: str) -> bytes | None: ...
+    def alert_snapshot(self, alert_id: str) -> bytes | None: ...
+    def outbox_counts(self) -> dict[State, int]: ...
+    def outbox_items(self, state: State, limit: int) -> list[OutboxItem]: ...
+    def sensor_states(self) -> list[SensorState]: ...
+
+
+class DetectionOut(BaseModel):
+    label: str
+    score: float
+    box: list[float] = Field(description="[x1, y1, x2, y2] in source pixels")
+    zones: list[str]
+    model: str
+    trackId: int
+    stationary: bool
+
+
+class ActionOut(BaseModel):
+    key: str
+    kind: str
+    outcome: str
+    attempts: int
+    latencyMs: float | None
+    detail: str
+    at: int
+
+
+class AlertOut(BaseModel):
+    alertId: str
+    rule: str
+    camera: str
+    severity: str
+    model: str
+    summary: str
+    state: str
+    startedAt: int
+    updatedAt: int
+    endedAt: int | None
+    updates: int
+    latencyMs: float | None
+    snapshotUrl: str
+    detections: list[DetectionOut]
+    actions: list[ActionOut]
+
+
+class CameraOut(BaseModel):
+    name: str
+    role: str
+    models: list[str]
+    framesReceived: int
+    framesAnalysed: int
+    fpsReceived: float
+    fpsAnalysed: float
+    drops: dict[str, int]
+    lastFrameAt: int | None
+    lastAnalysedAt: int | None
+    lastLatencyMs: float | None
+    detections: list[DetectionOut]
+    zones: list[str]
+    snapshotUrl: str
+
+
+def _ns(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1e9)
+
+
+def detection_out(s: Sighting) -> DetectionOut:
+    return DetectionOut(label=s.label, score=round(s.score, 4), box=[round(v, 1) for v in s.box],
+                        zones=list(s.zones), model=s.model, trackId=s.track_id, stationary=s.stationary)
+
+
+def action_out(a: ActionOutcome) -> ActionOut:
+    return ActionOut(key=a.key, kind=a.kind, outcome=a.outcome, attempts=a.attempts,
+                     latencyMs=None if a.latency_ms is None else round(a.latency_ms, 2), detail=a.detail,
+                     at=round(a.at_s * 1e9))
+
+
+def alert_out(a: Alert) -> AlertOut:
+    return AlertOut(
+        alertId=a.alert_id, rule=a.rule, camera=a.camera, severity=a.severity, model=a.model,
+        summary=a.summary, state=a.state, startedAt=round(a.started_s * 1e9),
+        updatedAt=round(a.updated_s * 1e9), endedAt=_ns(a.ended_s), updates=a.updates,
+        latencyMs=None if a.latency_s is None else round(a.latency_s * 1000, 2),
+        snapshotUrl=f"{API_BASE}/alerts/{a.alert_id}/snapshot.jpg" if a.snapshot else "",
+        detections=[detection_out(s) for s in a.sightings], actions=[action_out(x) for x in a.actions],
+    )
+
+
+def camera_out(c: CameraStatus) -> CameraOut:
+    return CameraOut(
+        name=c.name, role=c.role, models=list(c.models), framesReceived=c.frames_received,
+        framesAnalysed=c.frames_analysed, fpsReceived=round(c.fps_received, 2),
+        fpsAnalysed=round(c.fps_analysed, 2), drops=dict(c.drops), lastFrameAt=_ns(c.last_frame_s),
+        lastAnalysedAt=_ns(c.last_analysed_s),
+        lastLatencyMs=None if c.last_latency_ms is None else round(c.last_latency_ms, 2),
+        detections=[detection_out(s) for s in c.sightings], zones=list(c.zones),
+        snapshotUrl=f"{API_BASE}/cameras/{quote(c.name, safe='')}/snapshot.jpg" if c.has_snapshot else "",
+    )
+
+
+def outbox_item_out(item: OutboxItem) -> dict[str, object]:
+    return {
+        "id": item.row_id, "key": item.key, "kind": item.kind, "alertId": item.alert_id, "state": item.state,
+        "attempts": item.attempts, "nextAttemptAt": _ns(item.next_attempt_s),
+        "createdAt": _ns(item.created_s), "doneAt": _ns(item.done_s), "lastError": item.last_error,
+        "latencyMs": item.latency_ms, "result": item.result,
+    }
+
+
+def _jpeg(data: bytes | None, what: str) -> Response:
+    if data is None:
+        return base_response(404, f"no snapshot for {what}", None)
+    return Response(data, media_type="image/jpeg", headers=_NO_STORE)
+
+
+def _ui_file(name: str) -> str:
+    return resources.files("service.api").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def vision_router(view: VisionView) -> APIRouter:
+    """The routes, reading from `view`."""
+    router = APIRouter()
+
+    @router.get(f"{API_BASE}/alerts")
+    def alerts(
+        state: Literal["all", "active", "recent"] = "all", limit: int = Query(default=100, ge=1, le=10000)
+    ) -> dict[str, object]:
+        active = view.active_alerts() if state != "recent" else []
+        recent = view.recent_alerts() if state != "active" else []
+        return {"apiVersion": API_VERSION, "statusCode": 200,
+                "active": [alert_out(a) for a in active[-limit:]],
+                "recent": [alert_out(a) for a in recent[:limit]]}
+
+    @router.get(f"{API_BASE}/alerts/{{alert_id}}", response_model=None)
+    def alert(alert_id: str) -> dict[str, object] | Response:
+        found = view.alert(alert_id)
+        if found is None:
+            return base_response(404, f"no alert {alert_id}", None)
+        return {"apiVersion": API_VERSION, "statusCode": 200, "alert": alert_out(found)}
+
+    @router.get(f"{API_BASE}/alerts/{{alert_id}}/snapshot.jpg")
+    def alert_snapshot(alert_id: str) -> Response:
+        return _jpeg(view.alert_snapshot(alert_id), f"alert {alert_id}")
+
+    @router.get(f"{API_BASE}/cameras")
+    def cameras() -> dict[str, object]:
+        rows = [camera_out(c) for c in view.cameras()]
+        return {"apiVersion": API_VERSION, "statusCode": 200, "cameras": rows}
+
+    @router.get(f"{API_BASE}/cameras/{{name}}/snapshot.jpg")
+    def camera_snapshot(name: str) -> Response:
+        return _jpeg(view.latest_snapshot(name), f"camera {name}")
+
+    @router.get(f"{API_BASE}/outbox")
+    def outbox(limit: int = Query(default=50, ge=1, le=10000)) -> dict[str, object]:
+        counts = view.outbox_counts()
+        body: dict[str, object] = {"apiVersion": API_VERSION, "statusCode": 200, "counts": counts}
+        states: tuple[State, ...] = ("pending", "dead", "delivered")
+        for state in states:
+            body[state] = [outbox_item_out(item) for item in view.outbox_items(state, limit)]
+        return body
+
+    @router.get(f"{API_BASE}/sensors")
+    def sensors() -> dict[str, object]:
+        rows = [{"device": s.device, "resource": s.resource, "valueType": s.value_type, "value": s.value,
+                 "origin": s.origin_ns, "updatedAt": _ns(s.updated_s), "lastRisingAt": _ns(s.last_rising_s),
+                 "lastFallingAt": _ns(s.last_falling_s)} for s in view.sensor_states()]
+        return {"apiVersion": API_VERSION, "statusCode": 200, "sensors": rows}
+
+    @router.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(_ui_file("index.html"), headers=_NO_STORE)
+
+    @router.get("/ui/{name}", include_in_schema=False)
+    def ui_file(name: str) -> Response:
+        if name not in _UI_FILES:
+            return base_response(404, f"no UI file {name}", None)
+        return Response(_ui_file(name), media_type=_UI_FILES[name], headers=_NO_STORE)
+
+    return router

@@ -1,0 +1,38 @@
+"""The REST app under test: a recording event sink and the app built around it."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from service.api.edgex_routes import EdgeXApiDeps
+from service.api.server import create_app
+from service.config import Config, InsecureSecretStore, LoadedConfig
+from service.edgex.dtos import AddEventRequest
+from service.metrics import Metrics
+
+
+class RecordingSink:
+    """EventSink that records events; `fail` makes it raise (the pipeline failing)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[AddEventRequest, str]] = []
+        self.fail = False
+        self._lock = threading.Lock()
+
+    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
+        if self.fail:
+            raise RuntimeError("pipeline refused the event")
+        with self._lock:
+            self.events.append((req, received_topic))
+
+
+class ApiHarness:
+    def __init__(self, loaded: LoadedConfig[Config], max_request_kb: int) -> None:
+        self.sink = RecordingSink()
+        self.metrics = Metrics()
+        self.secrets = InsecureSecretStore(loaded.config.Writable.InsecureSecrets)
+        deps = EdgeXApiDeps("app-vision", "1.2.3", "1.2.3", loaded.redacted, self.secrets, self.sink)
+        self.app = create_app(deps, self.metrics, max_request_kb)
+        self.client = TestClient(self.app, raise_server_exceptions=False)

@@ -1,0 +1,230 @@
+"""Composition root on the in-process memory bus: ingress, counting, telemetry, start/stop order."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import Application, BusIngress, apply_log_level, build_command_client, peer_settings
+from service.config import Config, LoadedConfig, LoadOptions, load_config
+from service.edgex.bus import MemoryBus
+from service.edgex.commands import BusCommandClient, RestCommandClient
+from service.edgex.dtos import AddEventRequest, Reading
+from service.edgex.envelope import EnvelopeForm, MessageEnvelope, envelope_for_event
+from service.edgex.event_types import new_event
+from service.edgex.wire_format import WireFormat
+from service.metrics import Metrics
+
+EVENT_TOPIC = "edgex/events/device/device-virtual/camera/cam-1/Frame"
+
+
+class RecordingSink:
+    def __init__(self, fail_on: str = "") -> None:
+        self.events: list[tuple[AddEventRequest, str]] = []
+        self.fail_on = fail_on
+        self.arrived = threading.Event()
+
+    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
+        if req.event.device_name == self.fail_on:
+            raise RuntimeError("pipeline failed")
+        self.events.append((req, received_topic))
+        self.arrived.set()
+
+
+def _request(device: str = "cam-1", binary: bool = False) -> AddEventRequest:
+    reading = (
+        Reading.binary("Frame", b"\xff\xd8jpeg", "image/jpeg")
+        if binary
+        else Reading.simple("On", "Bool", True)
+    )
+    return AddEventRequest(
+        request_id=str(uuid.uuid4()), event=new_event(device, "camera", "Frame", [reading])
+    )
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def bus() -> Iterator[MemoryBus]:
+    memory = MemoryBus(WireFormat())
+    memory.connect()
+    yield memory
+    memory.close()
+
+
+def _sample(metrics: Metrics, name: str, labels: dict[str, str]) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_ingress_hands_decoded_events_to_the_sink(bus: MemoryBus, binary: bool) -> None:
+    sink, metrics = RecordingSink(), Metrics()
+    ingress = BusIngress(sink, metrics, "edgex")
+    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
+    req = _request(binary=binary)
+    bus.publish(EVENT_TOPIC, envelope_for_event(req, EnvelopeForm.NESTED_JSON))
+    assert sink.arrived.wait(3)
+    assert [(r.event.id, topic) for r, topic in sink.events] == [(req.event.id, EVENT_TOPIC)]
+    assert _sample(metrics, "messages_received_total", {"topic_kind": "events"}) == 1
+
+
+@pytest.mark.parametrize(
+    ("publish", "reason"),
+    [
+        (lambda bus: bus.publish_raw(EVENT_TOPIC, b"\x00garbage"), "envelope"),
+        (lambda bus: bus.publish_raw(EVENT_TOPIC, b'{"apiVersion":"v3","payload":{"x":1}'), "envelope"),
+        (lambda bus: bus.publish(EVENT_TOPIC, MessageEnvelope(payload={"not": "an event"})), "event"),
+        (lambda bus: bus.publish(EVENT_TOPIC, MessageEnvelope(error_code=1, payload="boom")), "event"),
+    ],
+)
+def test_undecodable_messages_are_counted_and_dropped(
+    bus: MemoryBus, publish: Callable[[MemoryBus], None], reason: str
+) -> None:
+    sink, metrics = RecordingSink(), Metrics()
+    ingress = BusIngress(sink, metrics, "edgex")
+    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
+    publish(bus)
+    good = _request()
+    bus.publish(EVENT_TOPIC, envelope_for_event(good, EnvelopeForm.NESTED_JSON))
+    assert sink.arrived.wait(3), "the service stopped consuming after a bad message"
+    assert [r.event.id for r, _ in sink.events] == [good.event.id]
+    assert _sample(metrics, "invalid_messages_total", {"reason": reason}) == 1
+
+
+def test_a_failing_sink_does_not_stop_consumption(bus: MemoryBus) -> None:
+    sink, metrics = RecordingSink(fail_on="bad-cam"), Metrics()
+    ingress = BusIngress(sink, metrics, "edgex")
+    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
+    bus.publish(EVENT_TOPIC, envelope_for_event(_request("bad-cam"), EnvelopeForm.NESTED_JSON))
+    bus.publish(EVENT_TOPIC, envelope_for_event(_request(), EnvelopeForm.NESTED_JSON))
+    assert sink.arrived.wait(3)
+    assert _sample(metrics, "invalid_messages_total", {"reason": "processing"}) == 1
+
+
+@pytest.mark.parametrize(
+    ("prefix", "topic", "kind"),
+    [
+        ("edgex", "edgex/events/device/a/b/c/d", "events"),
+        ("edgex", "edgex/system-events/core-metadata/device/add", "system-events"),
+        ("", "events/x", "events"),
+        ("edgex", "other/x", "other"),
+        ("edgex", "", "unknown"),
+    ],
+)
+def test_topic_kind(prefix: str, topic: str, kind: str) -> None:
+    assert BusIngress(RecordingSink(), Metrics(), prefix).topic_kind(topic) == kind
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"), [("TRACE", 10), ("DEBUG", 10), ("INFO", 20), ("WARN", 30), ("ERROR", 40)]
+)
+def test_log_level(level: str, expected: int) -> None:
+    import logging
+
+    before = logging.getLogger().level
+    try:
+        apply_log_level(level)
+        assert logging.getLogger().level == expected
+    finally:
+        logging.getLogger().setLevel(before)
+
+
+def _loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> LoadedConfig[Config]:
+    monkeypatch.chdir(tmp_path)
+    return load_config(
+        Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory", **env}
+    )
+
+
+def test_application_subscribes_with_the_base_prefix_and_stops_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _loaded(tmp_path, monkeypatch, {"TRIGGER_SUBSCRIBETOPICS": "events/#,system-events/#"})
+    app = Application(loaded, {})
+    assert app.topics == ("edgex/events/#", "edgex/system-events/#")
+    app.start()
+    try:
+        assert app.bus.connected
+        client = TestClient(app.api)
+        assert client.get("/api/v3/ping").status_code == 200
+        assert client.get("/api/v3/config").json()["config"]["MessageBus"]["Type"] == "memory"
+    finally:
+        app.stop()
+    assert not app.bus.connected
+    app.stop()  # idempotent
+
+
+def test_telemetry_publishes_metric_dtos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        "WRITABLE_TELEMETRY_INTERVAL": "50ms",
+        "WRITABLE_TELEMETRY_METRICS_MESSAGESRECEIVED": "true",
+        "WRITABLE_TELEMETRY_METRICS_INFERENCESECONDS": "true",
+    }
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "res").mkdir()
+    (tmp_path / "res" / "configuration.yaml").write_text(
+        "Writable:\n  Telemetry:\n"
+        "    Metrics: {MessagesReceived: false, InferenceSeconds: false, Alerts: false}\n"
+        "    Tags: {Gateway: gw-1}\n",
+        encoding="utf-8",
+    )
+    loaded = load_config(
+        Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory", **env}
+    )
+    app = Application(loaded, {})
+    received: dict[str, MessageEnvelope] = {}
+    app.start()
+    try:
+        app.bus.subscribe(["edgex/telemetry/#"], received.__setitem__, lambda topic, exc: None)
+        app.metrics.inference_seconds.labels("person").observe(0.5)
+        assert _wait(lambda: len(received) == 2), received
+    finally:
+        app.stop()
+    dto = received["edgex/telemetry/app-vision/InferenceSeconds"].payload
+    assert isinstance(dto, dict)
+    assert dto["apiVersion"] == "v3" and dto["name"] == "InferenceSeconds"
+    assert dto["fields"] == [
+        {"name": "histogram-count", "value": 1.0},
+        {"name": "histogram-mean", "value": 0.5},
+    ]
+    assert dto["tags"] == [{"name": "Gateway", "value": "gw-1"}, {"name": "service", "value": "app-vision"}]
+    assert isinstance(dto["timestamp"], int) and dto["timestamp"] > 1_700_000_000 * 10**9
+    assert "edgex/telemetry/app-vision/Alerts" not in received
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, BusCommandClient), ({"CLIENTS_CORE_COMMAND_USEMESSAGEBUS": "false"}, RestCommandClient)],
+)
+def test_command_client_follows_use_message_bus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: type
+) -> None:
+    config = _loaded(tmp_path, monkeypatch, env).config
+    assert isinstance(build_command_client(config, MemoryBus(WireFormat()), WireFormat()), expected)
+
+
+def test_peer_settings_come_from_clients_and_request_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "CLIENTS_SUPPORT_NOTIFICATIONS_HOST": "edgex-support-notifications",
+        "SERVICE_REQUESTTIMEOUT": "2500ms",
+    }
+    config = _loaded(tmp_path, monkeypatch, env).config
+    peer = peer_settings(
+        "support-notifications", config.Clients.support_notifications, config.Service.request_timeout_s
+    )
+    assert (peer.base_url, peer.timeout_s) == ("http://edgex-support-notifications:59860", 2.5)
