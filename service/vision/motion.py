@@ -2,7 +2,8 @@
 
 One gate per camera. A frame counts as motion when more than min_changed_pct of the unmasked
 pixels differ from the background by more than pixel_threshold grey levels. The first frame (and
-the first after a change of frame size) always counts as motion, so a new camera is analysed at once.
+the first after a change of aspect ratio) always counts as motion, so a new camera is analysed at
+once; the same scene decoded at another scale (a reduced JPEG decode) compares as the same frame.
 Costs about 0.1 ms on a 640x480 frame: one INTER_AREA resize, one colour conversion, one absdiff.
 """
 
