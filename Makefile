@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 
-.PHONY: run test bench models venv lint edgex-build clean
+.PHONY: run test test-edgex bench models venv lint edgex-build clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: models
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service tests bench
 	$(VENV)/bin/mypy service
+
+# The integration tier against real EdgeX 4.0 services built from Go modules (docs/EDGEX-STACK.md).
+test-edgex: models edgex-build
+	$(VENV)/bin/pytest -m edgex tests/edgex
 
 # Build the real EdgeX 4.0 services used by tests/edgex (cached under ~/.cache/app-vision/edgex).
 edgex-build:
