@@ -1,6 +1,6 @@
 """The `app-vision` command.
 
-    app-vision run [-cd DIR] [-cf FILE] [-cc FILE] [-r] [-cp [URL]]   the EdgeX service
+    app-vision run [-cd DIR] [-cf FILE] [-cc FILE] [-r] [-cp [URL]] [-o]   the EdgeX service
     app-vision demo [same flags]           run with the memory bus and the simulated devices
     app-vision config check [same flags]   print the merged configuration (secrets redacted) or errors
     app-vision config schema               JSON schema of the configuration (for editors)
@@ -42,6 +42,13 @@ def _add_edgex_flags(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const=DEFAULT_CONFIG_PROVIDER,
         help=f"configuration provider URL ({DEFAULT_CONFIG_PROVIDER} when given without a value)",
+    )
+    parser.add_argument(
+        "-o",
+        "--overwrite",
+        dest="overwrite",
+        action="store_true",
+        help="push the configuration file into the provider even when it already holds one",
     )
 
 
@@ -111,6 +118,7 @@ def _load(
         use_registry=args.registry,
         config_provider=args.config_provider,
         overlay=overlay,
+        overwrite_config=args.overwrite,
     )
     try:
         return load_config(Config, options, environ)
@@ -133,6 +141,7 @@ def _describe(loaded: LoadedConfig[Config]) -> str:
         f"# common configuration: {boot.common_config or '(none)'}",
         f"# registry: {'on' if boot.use_registry else 'off'}",
         f"# config provider: {boot.config_provider or 'none'}",
+        f"# configuration source: {boot.config_source}",
     ]
     lines += [f"# override: {o.variable} -> {o.dotted}" for o in boot.env_overrides]
     body = yaml.safe_dump(loaded.redacted(), sort_keys=False, allow_unicode=True)

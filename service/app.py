@@ -21,10 +21,10 @@ from fastapi import APIRouter
 
 from service.api.edgex_routes import EdgeXApiDeps, EventSink
 from service.api.server import build_server, create_app
-from service.config import Config, InsecureSecretStore, LoadedConfig
+from service.config import Config, InsecureSecretStore, LoadedConfig, redact
 from service.config.bus import bus_settings
 from service.config.duration import parse_duration_s
-from service.config.sections import ClientInfo
+from service.config.sections import ClientInfo, WritableSection
 from service.edgex.bus import MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
 from service.edgex.commands import BusCommandClient, BusCommandSettings, CommandClient, RestCommandClient
@@ -34,6 +34,7 @@ from service.edgex.errors import DecodeError
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
+from service.registry import KeeperRuntime, LiveWritable, keeper_settings
 from service.telemetry import TelemetryPublisher, TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,9 @@ class Application:
         self.topics = tuple(config.MessageBus.full_topic(t) for t in config.Trigger.SubscribeTopics)
         self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(config))
         version = service_version()
-        deps = EdgeXApiDeps(SERVICE_KEY, version, version, loaded.redacted, self.secrets, self.pipeline.sink)
+        self.writable = LiveWritable(config.Writable, environ, self._apply_writable)
+        self.keeper = KeeperRuntime(keeper_settings(loaded, SERVICE_KEY), self.bus, self.writable)
+        deps = EdgeXApiDeps(SERVICE_KEY, version, version, self.config_view, self.secrets, self.pipeline.sink)
         self.api = create_app(deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers)
 
     def start(self) -> None:
@@ -172,11 +175,13 @@ class Application:
         self.bus.subscribe(self.topics, self.ingress.on_envelope, self.ingress.on_error)
         log.info("subscribed to %s on the %s bus", ", ".join(self.topics), self.config.MessageBus.Type)
         self.telemetry.start()
+        self.keeper.start()
 
     def stop(self) -> None:
         """Reverse order; each step runs even if an earlier one failed."""
         steps: tuple[tuple[str, Callable[[], None]], ...] = (
-            ("telemetry", self.telemetry.stop),
+            ("core-keeper", self.keeper.stop),
+            ("telemetry", lambda: self.telemetry.stop()),  # a Writable change may have replaced it
             ("unsubscribe", lambda: self.bus.unsubscribe(self.topics)),
             ("pipeline", self.pipeline.stop),
             ("bus", self.bus.close),
@@ -186,6 +191,29 @@ class Application:
                 step()
             except Exception:  # shutdown edge: report and keep stopping the rest
                 log.exception("stopping %s failed", name)
+
+    def config_view(self) -> dict[str, object]:
+        """GET /api/v3/config: the configuration with Writable as last applied, secrets redacted."""
+        return redact(self.config.model_dump(by_alias=True, mode="json"))
+
+    def _apply_writable(self, old: WritableSection, new: WritableSection) -> None:
+        """A Writable change from core-keeper, applied without a restart; each change logged at INFO."""
+        self.config = self.config.model_copy(update={"Writable": new})
+        if new.LogLevel != old.LogLevel:
+            was_on = log.isEnabledFor(logging.INFO)
+            log.info("Writable.LogLevel changed: %s -> %s", old.LogLevel, new.LogLevel)
+            apply_log_level(new.LogLevel)
+            if not was_on:
+                log.info("Writable.LogLevel changed: %s -> %s", old.LogLevel, new.LogLevel)
+        if new.Telemetry != old.Telemetry:
+            self.telemetry.stop()
+            self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(self.config))
+            self.telemetry.start()
+            log.info("Writable.Telemetry changed: %s", new.Telemetry.model_dump(mode="json"))
+        if new.InsecureSecrets != old.InsecureSecrets:
+            for name, secret in new.InsecureSecrets.items():
+                self.secrets.store(secret.SecretName or name, secret.SecretData)
+            log.info("Writable.InsecureSecrets changed: secrets updated (the bus keeps its connection)")
 
 
 def _telemetry_settings(config: Config) -> TelemetrySettings:
@@ -218,7 +246,7 @@ def run(loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> int:
     try:
         app.start()
         if not stop_requested.is_set():
-            asyncio.run(_serve(server, service.StartupMsg, stop_requested))
+            asyncio.run(_serve(server, service.StartupMsg, stop_requested, app.keeper.register))
     except SystemExit:  # uvicorn exits this way when it cannot bind its port
         log.error("REST server could not start on %s:%d", service.bind_host, service.Port)
         exit_code = 1
@@ -228,7 +256,12 @@ def run(loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> int:
     return exit_code
 
 
-async def _serve(server: uvicorn.Server, startup_msg: str, stop_requested: threading.Event) -> None:
+async def _serve(
+    server: uvicorn.Server,
+    startup_msg: str,
+    stop_requested: threading.Event,
+    on_started: Callable[[], object] = lambda: None,
+) -> None:
     """Serve until uvicorn exits (it handles SIGTERM/SIGINT while serving); log StartupMsg once listening."""
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
@@ -237,4 +270,5 @@ async def _serve(server: uvicorn.Server, startup_msg: str, stop_requested: threa
         server.should_exit = True
     if server.started:
         log.info("%s (REST on %s:%d)", startup_msg, server.config.host, server.config.port)
+        await asyncio.to_thread(on_started)  # registry: keeper health-checks the ping route at once
     await task

@@ -1,9 +1,12 @@
-"""Builds the configuration as EdgeX does: code defaults <- common config <- private file <- env.
+"""Builds the configuration as EdgeX does: code defaults <- common config <- private config <- env.
 
-Layers (later wins): the model's defaults, the common configuration file (-cc / EDGEX_COMMON_CONFIG:
+Layers (later wins): the model's defaults, the common configuration (-cc / EDGEX_COMMON_CONFIG file:
 `all-services` then `app-services`), the private file (-cd/-cf, EDGEX_CONFIG_DIR/EDGEX_CONFIG_FILE,
 default ./res/configuration.yaml), an optional overlay (`app-vision demo`), then environment
-overrides (service.config.env). As in go-mod-bootstrap, an EDGEX_* variable beats its flag.
+overrides (service.config.env). With a configuration provider (-cp / EDGEX_CONFIG_PROVIDER,
+core-keeper) the common and private layers come from keeper's KV store instead
+(service.config.provider), falling back to the files when keeper cannot be reached. As in
+go-mod-bootstrap, an EDGEX_* variable beats its flag.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from service.config.duration import parse_duration_s
 from service.config.env import EnvOverride, apply_env_overrides
 from service.config.errors import ConfigError, UnsupportedModeError
+from service.config.provider import ProviderRequest, load_layers, provider_url
 from service.config.redact import redact
 from service.config.sources import RawConfig, deep_merge, read_common_config, read_yaml
 
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_CONFIG_DIR = "res"
 DEFAULT_CONFIG_FILE = "configuration.yaml"
+SERVICE_KEY = "app-vision"
+_TRUE = {"1", "t", "true", "yes"}
 DEMO_OVERLAY: Mapping[str, object] = {
     "MessageBus": {"Type": "memory"},
     "AppCustom": {"Pipeline": {"Simulator": {"Enabled": True}}},
@@ -35,7 +42,7 @@ DEMO_OVERLAY: Mapping[str, object] = {
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
-    """Command-line choices (-cd, -cf, -cc, -r, -cp) and an optional overlay."""
+    """Command-line choices (-cd, -cf, -cc, -r, -cp, -o) and an optional overlay."""
 
     config_dir: str | None = None
     config_file: str | None = None
@@ -43,6 +50,8 @@ class LoadOptions:
     use_registry: bool = False
     config_provider: str | None = None
     overlay: Mapping[str, object] | None = None
+    overwrite_config: bool = False
+    service_key: str = SERVICE_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,18 @@ class Bootstrap:
     use_registry: bool
     config_provider: str
     env_overrides: tuple[EnvOverride, ...]
+    config_source: str = "file"  # "file", "file (core-keeper unreachable)", "core-keeper ..."
+    from_provider: bool = False  # the common and private layers came from core-keeper
+
+
+@dataclass(frozen=True, slots=True)
+class _Layers:
+    """The common and private layers, and where they came from."""
+
+    layers: tuple[RawConfig, ...]
+    common_path: Path | None
+    source: str
+    from_provider: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +91,11 @@ def load_config(model: type[M], options: LoadOptions, environ: Mapping[str, str]
     """Validate every layer into `model`; ConfigError lists every problem, each with its key path."""
     check_security_mode(environ)
     config_file = _config_file(options, environ)
-    common = _env_or(environ, "EDGEX_COMMON_CONFIG", options.common_config)
-    common_path = Path(common) if common else None
+    provider = _env_or(environ, "EDGEX_CONFIG_PROVIDER", options.config_provider) or ""
+    found = _layers(model, options, environ, config_file, provider)
     data: RawConfig = model().model_dump(by_alias=True, mode="json")
-    if common_path is not None:
-        data = deep_merge(data, read_common_config(common_path, model))
-    if config_file is not None:
-        data = deep_merge(data, read_yaml(config_file))
+    for layer in found.layers:
+        data = deep_merge(data, layer)
     if options.overlay:
         data = deep_merge(data, options.overlay)
     data, applied = apply_env_overrides(data, environ)
@@ -86,12 +105,43 @@ def load_config(model: type[M], options: LoadOptions, environ: Mapping[str, str]
         raise ConfigError(validation_issues(exc)) from exc
     bootstrap = Bootstrap(
         config_file=config_file,
-        common_config=common_path,
-        use_registry=_use_registry(options, environ),
-        config_provider=_env_or(environ, "EDGEX_CONFIG_PROVIDER", options.config_provider) or "",
+        common_config=found.common_path,
+        use_registry=_flag(environ, "EDGEX_USE_REGISTRY", options.use_registry),
+        config_provider=provider,
         env_overrides=applied,
+        config_source=found.source,
+        from_provider=found.from_provider,
     )
     return LoadedConfig(config, bootstrap)
+
+
+def _layers(
+    model: type[BaseModel],
+    options: LoadOptions,
+    environ: Mapping[str, str],
+    config_file: Path | None,
+    provider: str,
+) -> _Layers:
+    """Common then private layer: from core-keeper when -cp names it and it answers, else the files."""
+    private = read_yaml(config_file) if config_file is not None else {}
+    url = provider_url(provider)
+    if url is not None:
+        request = ProviderRequest(
+            url,
+            options.service_key,
+            private,
+            overwrite=_flag(environ, "EDGEX_OVERWRITE_CONFIG", options.overwrite_config),
+            wait_s=_seconds(environ, "EDGEX_STARTUP_DURATION", 0.0),
+            retry_interval_s=_seconds(environ, "EDGEX_STARTUP_INTERVAL", 1.0),
+        )
+        remote = load_layers(request, model)
+        if remote is not None:
+            return _Layers((remote.common, remote.private), None, remote.source, from_provider=True)
+    common = _env_or(environ, "EDGEX_COMMON_CONFIG", options.common_config)
+    common_path = Path(common) if common else None
+    layers = (read_common_config(common_path, model),) if common_path is not None else ()
+    source = "file" if url is None else "file (core-keeper unreachable)"
+    return _Layers((*layers, private), common_path, source, from_provider=False)
 
 
 def check_security_mode(environ: Mapping[str, str]) -> None:
@@ -151,11 +201,25 @@ def _config_file(options: LoadOptions, environ: Mapping[str, str]) -> Path | Non
     return None
 
 
-def _use_registry(options: LoadOptions, environ: Mapping[str, str]) -> bool:
-    value = environ.get("EDGEX_USE_REGISTRY")
+def _flag(environ: Mapping[str, str], variable: str, flag: bool) -> bool:
+    """A boolean EDGEX_* variable (EDGEX_USE_REGISTRY, EDGEX_OVERWRITE_CONFIG) beats its flag."""
+    value = environ.get(variable)
     if value is None:
-        return options.use_registry
-    return value.strip().lower() in {"1", "t", "true", "yes"}
+        return flag
+    return value.strip().lower() in _TRUE
+
+
+def _seconds(environ: Mapping[str, str], variable: str, default: float) -> float:
+    """EDGEX_STARTUP_DURATION / EDGEX_STARTUP_INTERVAL: whole seconds in EdgeX (a Go duration here too)."""
+    text = environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        return float(text) if text.replace(".", "", 1).isdigit() else parse_duration_s(text)
+    except ValueError:
+        raise ConfigError(
+            [f"{variable}={text}: expected seconds (e.g. 60) or a duration (e.g. 1m)"]
+        ) from None
 
 
 def _env_or(environ: Mapping[str, str], variable: str, flag: str | None) -> str | None:

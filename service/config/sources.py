@@ -53,26 +53,31 @@ def deep_merge(base: Mapping[str, object], override: Mapping[str, object]) -> Ra
 
 
 def read_common_config(path: Path, model: type[BaseModel]) -> RawConfig:
-    """EdgeX common configuration: `all-services` with `app-services` merged over it.
-
-    Keys app-vision does not model (Database, CORSConfiguration, NATS options, ...) are dropped, as
-    EdgeX's Go structs ignore them; they are listed in one INFO line.
-    """
+    """EdgeX common configuration file: `all-services` with `app-services` merged over it."""
     data = read_yaml(path)
-    unknown_sections = sorted(set(data) - set(COMMON_SECTIONS))
     if not any(section in data for section in COMMON_SECTIONS):
         raise ConfigError([f"{path}: common configuration needs an 'all-services' or 'app-services' section"])
+    return common_layer(data, model, str(path))
+
+
+def common_layer(data: Mapping[str, object], model: type[BaseModel], origin: str) -> RawConfig:
+    """`all-services` then `app-services` of a common configuration (file or core-keeper), merged.
+
+    Keys app-vision does not model (Database, CORSConfiguration, NATS options, ...) are dropped, as
+    EdgeX's Go structs ignore them; they are listed in one INFO line naming `origin`.
+    """
+    unknown_sections = sorted(set(data) - set(COMMON_SECTIONS))
     merged: RawConfig = {}
     for section in COMMON_SECTIONS:
         value = data.get(section) or {}
         if not isinstance(value, Mapping):
-            raise ConfigError([f"{path}: {section} must be a mapping"])
+            raise ConfigError([f"{origin}: {section} must be a mapping"])
         merged = deep_merge(merged, value)
     dropped: list[str] = [f"{name} (section)" for name in unknown_sections]
     kept = known_subset(merged, model, "", dropped)
     if dropped:
         log.info(
-            "common configuration %s: ignoring keys app-vision does not use: %s", path, ", ".join(dropped)
+            "common configuration %s: ignoring keys app-vision does not use: %s", origin, ", ".join(dropped)
         )
     return kept
 
@@ -93,11 +98,11 @@ def known_subset(
 
 
 def _known_value(value: object, annotation: object, path: str, dropped: list[str]) -> object:
-    sub_model = _model_of(annotation)
+    sub_model = model_of(annotation)
     if sub_model is not None and isinstance(value, Mapping):
         return known_subset(value, sub_model, f"{path}.", dropped)
     if typing.get_origin(annotation) is dict and isinstance(value, Mapping):
-        item_model = _model_of(typing.get_args(annotation)[1])
+        item_model = model_of(typing.get_args(annotation)[1])
         if item_model is not None:
             return {
                 key: known_subset(item, item_model, f"{path}.{key}.", dropped)
@@ -108,13 +113,13 @@ def _known_value(value: object, annotation: object, path: str, dropped: list[str
     return value
 
 
-def _model_of(annotation: object) -> type[BaseModel] | None:
+def model_of(annotation: object) -> type[BaseModel] | None:
     """The pydantic model class in `annotation` (also inside `X | None`), else None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         for arg in typing.get_args(annotation):
-            found = _model_of(arg)
+            found = model_of(arg)
             if found is not None:
                 return found
     return None

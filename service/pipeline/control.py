@@ -21,6 +21,7 @@ from service.metrics import Metrics
 from service.pipeline.actions import plan_actions
 from service.pipeline.alerts import ActionOutcome, AlertBook, AlertChange
 from service.pipeline.cameras import CameraBoard
+from service.pipeline.conditions import FrameView
 from service.pipeline.outbox import Outbox
 from service.pipeline.rules import RuleEngine, RuleOutput
 from service.pipeline.sensors import SensorReading, SensorTable
@@ -61,6 +62,11 @@ class ControlLoop:
         self._queue: queue.Queue[ControlItem | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="pipeline-control", daemon=True)
         self._last_gauges = 0.0
+        self._listeners: list[Callable[[FrameView], None]] = []
+
+    def add_listener(self, listener: Callable[[FrameView], None]) -> None:
+        """Call `listener` with every analysed frame's view (benchmarks, tests); before start()."""
+        self._listeners.append(listener)
 
     def submit(self, item: ControlItem) -> None:
         """Queue an analysed frame or a sensor reading."""
@@ -101,6 +107,8 @@ class ControlLoop:
             jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)
             deps.snapshots.set_latest(view.camera, Snapshot(jpeg, view.analysed_s))
         self._handle(self._rules.on_frame(view), item)
+        for listener in self._listeners:
+            listener(view)
 
     def tick(self, now_s: float) -> None:
         """Advance time: close fusion windows, end quiet alerts, refresh gauges."""

@@ -26,6 +26,7 @@ from service.pipeline.actions import KINDS, ActionSenders, Notifier, SenderDeps
 from service.pipeline.alerts import ActionOutcome, Alert, AlertBook
 from service.pipeline.analysis import FrameAnalyser, VisionEngine
 from service.pipeline.cameras import CameraBoard, CameraStatic, CameraStatus
+from service.pipeline.conditions import FrameView
 from service.pipeline.control import ControlDeps, ControlLoop
 from service.pipeline.delivery import DeliveryWorker
 from service.pipeline.errors import PipelineConfigError
@@ -166,6 +167,10 @@ class Pipeline:
                 metrics.frames_dropped_total.labels(frame.camera, DropReason.REPLACED.value).inc()
         for reading in ingested.readings:
             self.control.submit(reading)
+
+    def add_frame_listener(self, listener: Callable[[FrameView], None]) -> None:
+        """Observe every analysed frame (after the rules); call before start()."""
+        self.control.add_listener(listener)
 
     def router(self) -> APIRouter:
         """REST routes (/api/v3/alerts, cameras, snapshots, outbox, sensors) and the UI at /."""

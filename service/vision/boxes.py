@@ -20,14 +20,41 @@ def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.floa
     return inter / np.maximum(union, np.float32(1e-9))  # type: ignore[no-any-return]
 
 
-_MATRIX_LIMIT = 512  # up to this many candidates, one IoU matrix beats a loop of IoU calls
+_PYTHON_LIMIT = 16  # up to this many candidates, plain Python beats numpy's per-call overhead
+_MATRIX_LIMIT = 512  # up to this many, one IoU matrix beats a loop of IoU calls
+
+
+def _nms_small(boxes: list[list[float]], order: list[int], iou_threshold: float, limit: int) -> list[int]:
+    kept: list[int] = []
+    for index in order:
+        x1, y1, x2, y2 = boxes[index]
+        area = (x2 - x1) * (y2 - y1)
+        for other in kept:
+            a1, b1, a2, b2 = boxes[other]
+            inter = max(0.0, min(x2, a2) - max(x1, a1)) * max(0.0, min(y2, b2) - max(y1, b1))
+            union = area + (a2 - a1) * (b2 - b1) - inter
+            if union > 0 and inter / union > iou_threshold:
+                break
+        else:
+            kept.append(index)
+            if len(kept) == limit:
+                break
+    return kept
 
 
 def nms_indices(
-    boxes: NDArray[np.floating], scores: NDArray[np.floating], iou_threshold: float, limit: int
+    boxes: NDArray[np.floating],
+    scores: NDArray[np.floating],
+    iou_threshold: float,
+    limit: int,
+    presorted: bool = False,
 ) -> NDArray[np.int64]:
-    """Indices kept by greedy NMS, best score first, at most `limit`."""
+    """Indices kept by greedy NMS, best score first, at most `limit`; presorted: scores descend."""
+    if presorted and len(scores) <= _PYTHON_LIMIT:
+        return np.array(_nms_small(boxes.tolist(), list(range(len(scores))), iou_threshold, limit), np.int64)
     order = np.argsort(-np.asarray(scores), kind="stable")
+    if order.size <= _PYTHON_LIMIT:
+        return np.array(_nms_small(boxes.tolist(), order.tolist(), iou_threshold, limit), np.int64)
     if order.size <= _MATRIX_LIMIT:
         overlaps = box_iou(boxes[order], boxes[order]) > iou_threshold
         dropped = np.zeros(order.size, np.bool_)
@@ -49,11 +76,13 @@ def nms_indices(
     return np.array(keep, np.int64)
 
 
-def suppress(found: Detections, iou_threshold: float, limit: int) -> Detections:
-    """Class-aware NMS: boxes of different classes never suppress each other."""
+def suppress(found: Detections, iou_threshold: float, limit: int, per_class: bool = True) -> Detections:
+    """NMS; with per_class, boxes of different classes never suppress each other."""
     if len(found) <= 1:
         return found
-    # Shift each class into its own region so one NMS pass handles all classes.
-    span = float(np.abs(found.boxes).max()) + 1.0
-    shifted = found.boxes + (found.class_ids.astype(np.float32) * span)[:, None]
-    return found.select(nms_indices(shifted, found.scores, iou_threshold, limit))
+    boxes = found.boxes
+    if per_class:
+        # Shift each class into its own region so one NMS pass handles all classes.
+        span = float(np.abs(boxes).max()) + 1.0
+        boxes = boxes + (found.class_ids.astype(np.float32) * span)[:, None]
+    return found.select(nms_indices(boxes, found.scores, iou_threshold, limit))

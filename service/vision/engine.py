@@ -20,7 +20,13 @@ import numpy as np
 import openvino as ov
 from numpy.typing import NDArray
 
-from service.vision.decoders import PER_ITEM_DECODERS, DecoderInput, OutputInfo, create_decoder
+from service.vision.decoders import (
+    PER_ITEM_DECODERS,
+    DecoderInput,
+    FoldingDecoder,
+    OutputInfo,
+    create_decoder,
+)
 from service.vision.detection import Detection, Detections
 from service.vision.errors import EngineClosedError, ImageDecodeError, ModelConfigError, ModelLoadError
 from service.vision.framing import Image, as_bgr, native_size, square_crop
@@ -236,6 +242,8 @@ class Engine:
             for o in model.outputs
         )
         decoder = create_decoder(spec.Decoder, DecoderInput(spec, outputs, path))
+        if isinstance(decoder, FoldingDecoder) and self._settings.PerformanceHint == "THROUGHPUT":
+            model = decoder.fold(model)  # decoding on the inference streams frees the GIL
         model = embed_preprocessing(model, spec, layout)
         config: dict[str, str] = {"PERFORMANCE_HINT": self._settings.PerformanceHint}
         device_name = spec.Device or self._settings.Device

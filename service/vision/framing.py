@@ -32,10 +32,14 @@ class Framing:
         """Detections in source-image pixels, clipped to the image."""
         if not len(found):
             return found
+        limit = np.array([self.source_width, self.source_height], np.float32)
+        if self.scale_x == self.scale_y == 1 and self.pad_x == self.pad_y == 0:
+            boxes = np.clip(found.boxes.reshape(-1, 2, 2), 0, limit)
+            return Detections(boxes.reshape(-1, 4), found.scores, found.class_ids, found.keypoints)
         factor = np.array([self.scale_x, self.scale_y], np.float32)
         offset = np.array([self.pad_x, self.pad_y], np.float32)
         boxes = (found.boxes.reshape(-1, 2, 2) - offset) / factor
-        np.clip(boxes, 0, np.array([self.source_width, self.source_height], np.float32), out=boxes)
+        np.clip(boxes, 0, limit, out=boxes)
         points = (found.keypoints - offset) / factor
         return Detections(boxes.reshape(-1, 4), found.scores, found.class_ids, points)
 

@@ -80,17 +80,19 @@ def reshape(model: ov.Model, wanted: InputShape, path: Path) -> None:
 
 
 def embed_preprocessing(model: ov.Model, spec: ModelSpec, layout: str) -> ov.Model:
-    """Fold BGR u8 NHWC -> model colour order, element type, mean/scale and layout into the graph."""
+    """Fold BGR NHWC -> model colour order, mean/scale and layout into the graph.
+
+    The input keeps the model's element type (u8 or f32): the host converts while copying into
+    the request's tensor, which measured cheaper than a u8->f32 Convert node.
+    """
     ppp = PrePostProcessor(model)
     given = ppp.input(0)
-    given.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(
-        ColorFormat.BGR
-    )
+    element = model.input(0).get_element_type()
+    given.tensor().set_element_type(element).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
     steps = given.preprocess()
     if spec.ColorOrder == "RGB":
         steps.convert_color(ColorFormat.RGB)
-    if model.input(0).get_element_type() != ov.Type.u8:
-        steps.convert_element_type(ov.Type.f32)
+    if element != ov.Type.u8:
         if any(spec.Mean):
             steps.mean(list(spec.Mean))
         if any(value != 1 for value in spec.Scale):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+import openvino as ov
 from numpy.typing import NDArray
 
 from service.vision.detection import Detections
@@ -43,6 +44,13 @@ class Decoder(Protocol):
     """Raw outputs (in model output order, batch first) -> detections in model-input pixels."""
 
     def decode(self, outputs: Outputs, input_size: tuple[int, int]) -> Detections: ...
+
+
+@runtime_checkable
+class FoldingDecoder(Decoder, Protocol):
+    """A decoder that appends part of its work to the graph at load; decode() then reads the new outputs."""
+
+    def fold(self, model: ov.Model) -> ov.Model: ...
 
 
 DecoderFactory = Callable[[DecoderInput], Decoder]

@@ -40,4 +40,4 @@ class CenterFaceDecoder:
         marks = outputs[self._landmarks][0][:, ys, xs].reshape(5, 2, -1)  # (5, [dy,dx], N)
         points = np.stack([marks[:, 1] * scale[1] + x1, marks[:, 0] * scale[0] + y1], axis=-1)
         found = Detections.build(boxes, heatmap[ys, xs], None, points.transpose(1, 0, 2))
-        return suppress(found, self._iou, self._limit)
+        return suppress(found, self._iou, self._limit, per_class=False)

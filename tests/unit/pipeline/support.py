@@ -88,9 +88,13 @@ class FakeEngine:
         for colour, canned in self.seen.items():
             if np.abs(mean - np.array(colour)).max() < 20:
                 return [
-                    Detection(c.label, c.score, (c.box[0] * width, c.box[1] * height,
-                                                 c.box[2] * width, c.box[3] * height))
-                    for c in canned if (c.label == "face") == (name == "face")
+                    Detection(
+                        c.label,
+                        c.score,
+                        (c.box[0] * width, c.box[1] * height, c.box[2] * width, c.box[3] * height),
+                    )
+                    for c in canned
+                    if (c.label == "face") == (name == "face")
                 ]
         return []
 
@@ -105,8 +109,15 @@ class StubCommands:
     gets: list[tuple[str, str]] = field(default_factory=list)
     get_result: CommandResult | None = None
 
-    def get(self, device: str, command: str, *, push_event: bool = False, return_event: bool = True,
-            query: Mapping[str, str] | None = None) -> CommandResult:
+    def get(
+        self,
+        device: str,
+        command: str,
+        *,
+        push_event: bool = False,
+        return_event: bool = True,
+        query: Mapping[str, str] | None = None,
+    ) -> CommandResult:
         self.gets.append((device, command))
         if self.down:
             raise PeerUnavailable("core-command", "down")

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from service.pipeline.conditions import DetectionFilter, FrameView, Sighting, point_in_polygon, sensor_holds, zones_of
+from service.pipeline.conditions import (
+    DetectionFilter,
+    FrameView,
+    Sighting,
+    point_in_polygon,
+    sensor_holds,
+    zones_of,
+)
 from service.pipeline.rule_settings import DetectionCondition, SensorCondition
 from service.pipeline.sensors import SensorReading, SensorTable, SensorValue
 
@@ -30,8 +37,14 @@ def test_zones_use_the_box_bottom_centre() -> None:
 
 def sighting(**changes: Any) -> Sighting:
     values: dict[str, Any] = {
-        "model": "person", "label": "person", "score": 0.9, "box": (0.0, 0.0, 100.0, 100.0),
-        "zones": ("door",), "track_id": 1, "stationary": False, "scores": (0.9,),
+        "model": "person",
+        "label": "person",
+        "score": 0.9,
+        "box": (0.0, 0.0, 100.0, 100.0),
+        "zones": ("door",),
+        "track_id": 1,
+        "stationary": False,
+        "scores": (0.9,),
     }
     values.update(changes)
     return Sighting(**values)
@@ -102,7 +115,9 @@ def test_edges_now_and_within_a_window() -> None:
     table = SensorTable()
     update = table.apply(SensorReading("door", "Open", "Bool", True, 1, 100.0))
     now_edge = SensorCondition.model_validate({"Device": "door", "Resource": "Open", "Op": "rising"})
-    recent = SensorCondition.model_validate({"Device": "door", "Resource": "Open", "Op": "rising", "WithinS": 5})
+    recent = SensorCondition.model_validate(
+        {"Device": "door", "Resource": "Open", "Op": "rising", "WithinS": 5}
+    )
     falling = SensorCondition.model_validate({"Device": "door", "Resource": "Open", "Op": "falling"})
     assert sensor_holds(now_edge, table, update, 100.0)
     assert not sensor_holds(now_edge, table, None, 100.0)

@@ -26,7 +26,13 @@ def transitions(out: RuleOutput) -> list[str]:
     return [c.transition for c in out.changes]
 
 
-DETECT = {"Name": "p", "Detection": {"Labels": ["person"]}, "EndAfterS": 10, "CooldownS": 0, "UpdateEveryS": 2}
+DETECT = {
+    "Name": "p",
+    "Detection": {"Labels": ["person"]},
+    "EndAfterS": 10,
+    "CooldownS": 0,
+    "UpdateEveryS": 2,
+}
 
 
 def test_lifecycle_new_update_end_with_a_stable_id() -> None:
@@ -122,15 +128,25 @@ def test_unchanged_frames_keep_a_matching_alert_alive() -> None:
 
 def test_detection_rule_with_sensor_condition() -> None:
     sensors = SensorTable()
-    rules = engine({**DETECT, "Sensors": [{"Device": "pir", "Resource": "Motion", "Op": "active_within",
-                                           "WithinS": 10}]}, sensors=sensors)
+    rules = engine(
+        {
+            **DETECT,
+            "Sensors": [{"Device": "pir", "Resource": "Motion", "Op": "active_within", "WithinS": 10}],
+        },
+        sensors=sensors,
+    )
     assert rules.on_frame(frame(100, person())).changes == ()
     sensors.apply(SensorReading("pir", "Motion", "Bool", True, 1, 101.0))
     assert transitions(rules.on_frame(frame(102, person()))) == ["new"]
 
 
-FUSION = {"Name": "door-person", "Detection": {"Labels": ["person"]}, "CooldownS": 0, "EndAfterS": 5,
-          "Trigger": {"Device": "door", "Resource": "Open", "Camera": "cam", "WindowS": 10}}
+FUSION = {
+    "Name": "door-person",
+    "Detection": {"Labels": ["person"]},
+    "CooldownS": 0,
+    "EndAfterS": 5,
+    "Trigger": {"Device": "door", "Resource": "Open", "Camera": "cam", "WindowS": 10},
+}
 
 
 def door(sensors: SensorTable, rules: RuleEngine, value: bool, at: float) -> RuleOutput:
@@ -181,8 +197,15 @@ def test_fusion_absent_is_satisfied_by_a_person() -> None:
 
 def test_sensor_only_rule() -> None:
     sensors = SensorTable()
-    rules = engine({"Name": "hot", "Sensors": [{"Device": "t", "Resource": "Temp", "Op": "gt", "Value": 50}],
-                    "EndAfterS": 10, "CooldownS": 0}, sensors=sensors)
+    rules = engine(
+        {
+            "Name": "hot",
+            "Sensors": [{"Device": "t", "Resource": "Temp", "Op": "gt", "Value": 50}],
+            "EndAfterS": 10,
+            "CooldownS": 0,
+        },
+        sensors=sensors,
+    )
 
     def temp(value: float, at: float) -> RuleOutput:
         return rules.on_sensor(sensors.apply(SensorReading("t", "Temp", "Float32", value, int(at * 1e9), at)))

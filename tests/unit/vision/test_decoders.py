@@ -3,10 +3,13 @@
 from pathlib import Path
 
 import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
 import pytest
 
-from service.vision.decoders import DecoderInput, OutputInfo, create_decoder
+from service.vision.decoders import DecoderInput, FoldingDecoder, OutputInfo, create_decoder
 from service.vision.decoders.blazeface import make_anchors
+from service.vision.detection import Detections
 from service.vision.errors import UnknownDecoderError, UnsupportedModelOutput
 from service.vision.registry import ModelSpec
 
@@ -40,18 +43,34 @@ def test_blazeface_anchors() -> None:
     assert make_anchors(192, (4,), 1).shape == (2304, 2)
 
 
-def test_blazeface_decodes_one_face() -> None:
-    decoder = create_decoder("blazeface", given("blazeface", [(1, 896, 16), (1, 896, 1)], NmsIou=0.3))
+def run_blazeface(regressors: np.ndarray, logits: np.ndarray, folded: bool, **fields: object) -> Detections:
+    """Decode on the host, or fold the decoding onto a stand-in model (outputs = inputs) and run it."""
+    decoder = create_decoder("blazeface", given("blazeface", [(1, 896, 16), (1, 896, 1)], **fields))
+    assert isinstance(decoder, FoldingDecoder)
+    if not folded:
+        return decoder.decode([regressors, logits], (128, 128))
+    inputs = [ops.parameter([1, 896, 16], np.float32), ops.parameter([1, 896, 1], np.float32)]
+    stand_in = ov.Model([ops.result(ops.multiply(p, np.float32(1))) for p in inputs], inputs)
+    compiled = ov.Core().compile_model(decoder.fold(stand_in), "CPU")
+    rows = compiled({0: regressors, 1: logits})[0]
+    return decoder.decode([rows], (128, 128))
+
+
+@pytest.mark.parametrize("folded", [False, True])
+def test_blazeface_decodes_one_face(folded: bool) -> None:
     regressors = np.zeros((1, 896, 16), np.float32)
     logits = np.full((1, 896, 1), -10, np.float32)
     anchor = 512 + 6 * (3 * 8 + 4)  # 8x8 grid, cell (row 3, col 4): centre (4.5/8, 3.5/8)
     regressors[0, anchor, :4] = [0, 0, 32, 16]
+    regressors[0, anchor + 1, :4] = [1, 0, 32, 16]  # a near twin, removed by NMS
     logits[0, anchor, 0] = 3
-    found = decoder.decode([regressors, logits], (128, 128))
+    logits[0, anchor + 1, 0] = 2
+    found = run_blazeface(regressors, logits, folded, NmsIou=0.3)
     assert len(found) == 1
     assert found.scores[0] == pytest.approx(1 / (1 + np.exp(-3)))
     assert found.boxes[0].tolist() == pytest.approx([72 - 16, 56 - 8, 72 + 16, 56 + 8])
     assert found.keypoints[0, 0].tolist() == pytest.approx([72, 56])
+    assert len(run_blazeface(regressors, logits, folded, ScoreThreshold=0.99)) == 0
 
 
 def test_centerface_decodes_one_face() -> None:

@@ -1,0 +1,332 @@
+"""End-to-end: frames over Mosquitto from a separate process, through the whole pipeline.
+
+    python -m bench.e2e [--seconds 20] [--cameras 4] [--workers 4] [--window 1] [--hint THROUGHPUT]
+
+A Mosquitto broker starts on a free loopback port. The load generator (service.simulator.loadgen,
+its own process, plain paho + cbor2) publishes CBOR events with 640x480 JPEGs (real photos, with
+and without people) from 4 cameras, closed loop: each camera publishes its next frame as soon as
+the service has analysed the previous one, i.e. as fast as the service takes them. The service
+(this process) runs the real MQTT bus, engine (SSDLite person) and pipeline with a person rule.
+Reported: processed FPS, publish-to-result latency p50/p95/p99 (reading origin = publish time, to
+the analysed frame reaching the rules), CPU and RSS of the service (psutil), and the ratio of FPS
+to `benchmark_app -hint throughput` on the same IR in the same run. Targets: ratio >= 0.80, and
+p95 <= 2 x benchmark_app -hint latency median + JPEG decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import cv2
+import numpy as np
+import psutil
+
+from bench.engine import benchmark_app
+from service.edgex.bus import BusSettings, MessageBus, create_bus
+from service.edgex.clients import HttpPeer, PeerSettings
+from service.edgex.commands import RestCommandClient
+from service.edgex.dtos import AddEventRequest
+from service.edgex.envelope import MessageEnvelope, event_from_envelope
+from service.edgex.notifications import NotificationClient
+from service.edgex.wire_format import WireFormat
+from service.metrics import Metrics
+from service.pipeline.conditions import FrameView
+from service.pipeline.service import Pipeline, PipelineDeps
+from service.pipeline.settings import PipelineSettings
+from service.simulator.photos import photo_jpeg
+from service.vision.engine import Engine
+from service.vision.fetch import fetch_models
+from service.vision.registry import EngineSettings, bundled_models
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = ROOT / ".cache" / "models"
+FPS_TARGET = 0.80
+WARMUP_S = 3.0
+RULE = {
+    "Name": "person",
+    "Detection": {"Labels": ["person"], "MinScore": 0.6},
+    "CooldownS": 5,
+    "EndAfterS": 2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One load shape: engine hint, pipeline workers, and how many frames are outstanding."""
+
+    name: str
+    hint: str
+    workers: int
+    window: int  # per camera (closed loop)
+    in_flight: int  # in all; 0 = window per camera
+
+
+SCENARIOS = {
+    # every camera always has a frame waiting: the service at full throughput
+    "saturated": Scenario("saturated", "THROUGHPUT", 4, 1, 0),
+    # two frames outstanding in all: one in inference while the next is decoded
+    "paced": Scenario("paced", "LATENCY", 2, 1, 2),
+}
+
+
+@dataclass
+class Recorder:
+    """Frame listener: latency per analysed frame, and the release of that camera's next frame."""
+
+    release: IO[str] | None = None
+    started: float = field(default_factory=time.monotonic)
+    latencies_s: list[float] = field(default_factory=list)
+    measured: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, view: FrameView) -> None:
+        latency = time.time() - view.origin_ns / 1e9
+        if self.release is not None:
+            self.release.write(view.camera + "\n")
+            self.release.flush()
+        if time.monotonic() - self.started >= WARMUP_S:
+            with self.lock:
+                self.latencies_s.append(latency)
+                self.measured += 1
+
+
+def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Mosquitto on a free loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = workdir / "mosquitto.conf"
+    config.write_text(
+        f"persistence false\nuser {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous true\n"
+    )
+    binary = next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if Path(p).is_file()), "mosquitto"
+    )
+    process = subprocess.Popen(
+        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("mosquitto did not start (apt-get install -y mosquitto)")
+
+
+def jpeg_decode_ms() -> float:
+    """Median cv2.imdecode time of a 640x480 JPEG (the pipeline's decode, reduced as it does)."""
+    data = np.frombuffer(photo_jpeg("astronaut"), np.uint8)
+    times = []
+    for _ in range(50):
+        started = time.perf_counter()
+        cv2.imdecode(data, cv2.IMREAD_REDUCED_COLOR_2)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def build_service(port: int, state_dir: Path, scenario: Scenario) -> tuple[MessageBus, Pipeline, Engine]:
+    """MQTT bus, engine and pipeline as app.py wires them; subscribed to edgex/events/#."""
+    wire = WireFormat()
+    bus = create_bus(
+        BusSettings(type="mqtt", host="127.0.0.1", port=port, client_id=f"bench-{uuid.uuid4().hex[:6]}"), wire
+    )
+    engine = Engine(bundled_models(), EngineSettings(ModelsDir=MODELS_DIR, PerformanceHint=scenario.hint))
+    settings = PipelineSettings.model_validate(
+        {"Rules": [RULE], "Workers": scenario.workers, "MaxFrameAgeS": 10}
+    )
+    unused_peer = _UnusedPeers()  # the bench rule sends no command and no notification
+    pipeline = Pipeline(
+        PipelineDeps(
+            settings,
+            engine,
+            bus,
+            unused_peer.commands,
+            unused_peer.notifications,
+            Metrics(),
+            wire,
+            "edgex",
+            state_dir,
+        )
+    )
+
+    def on_envelope(topic: str, envelope: MessageEnvelope) -> None:
+        request: AddEventRequest = event_from_envelope(envelope)
+        pipeline.handle_event(request, topic)
+
+    bus.connect()
+    deadline = time.monotonic() + 10
+    while not bus.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pipeline.start()
+    bus.subscribe(["edgex/events/device/loadgen/#"], on_envelope, lambda topic, exc: None)
+    return bus, pipeline, engine
+
+
+class _UnusedPeers:
+    """Clients pointed at a closed port: the bench rule never uses them."""
+
+    def __init__(self) -> None:
+        self.commands = RestCommandClient(HttpPeer(PeerSettings("core-command", "127.0.0.1", 9)))
+        self.notifications = NotificationClient(
+            HttpPeer(PeerSettings("support-notifications", "127.0.0.1", 9))
+        )
+
+
+def run_load(port: int, recorder: Recorder, args: argparse.Namespace, scenario: Scenario) -> dict[str, float]:
+    """Run the load generator for --seconds; service and publisher CPU, service RSS."""
+    command = [
+        sys.executable,
+        "-m",
+        "service.simulator.loadgen",
+        "--port",
+        str(port),
+        "--cameras",
+        str(args.cameras),
+        "--seconds",
+        str(args.seconds + WARMUP_S),
+        "--closed-loop",
+        "--window",
+        str(scenario.window),
+        "--in-flight",
+        str(scenario.in_flight),
+    ]
+    me = psutil.Process()
+    publisher = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert publisher.stdin is not None
+    recorder.release, recorder.started = publisher.stdin, time.monotonic()
+    time.sleep(WARMUP_S)
+    peer = psutil.Process(publisher.pid)
+    cpu0, peer0, wall0 = me.cpu_times(), peer.cpu_times(), time.monotonic()
+    rss_max = 0.0
+    while publisher.poll() is None and time.monotonic() - wall0 < args.seconds:
+        rss_max = max(rss_max, me.memory_info().rss / 2**20)
+        time.sleep(0.25)
+    cpu1, wall1 = me.cpu_times(), time.monotonic()
+    peer1 = peer.cpu_times() if publisher.poll() is None else peer0
+    recorder.release = None
+    publisher.communicate(timeout=30)
+    wall = wall1 - wall0
+    return {
+        "wall_s": wall,
+        "service_cpu_pct": 100 * ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / wall,
+        "publisher_cpu_pct": 100 * ((peer1.user + peer1.system) - (peer0.user + peer0.system)) / wall,
+        "rss_mib": rss_max,
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def run_scenario(port: int, state_dir: Path, args: argparse.Namespace, scenario: Scenario) -> Result:
+    """Start the service for one scenario, load it, stop it."""
+    bus, pipeline, engine = build_service(port, state_dir, scenario)
+    recorder = Recorder()
+    pipeline.add_frame_listener(recorder)
+    try:
+        usage = run_load(port, recorder, args, scenario)
+    finally:
+        pipeline.stop()
+        bus.close()
+        engine.close()
+    with recorder.lock:
+        latencies = sorted(v * 1000 for v in recorder.latencies_s)
+    return Result(scenario, recorder.measured / usage["wall_s"], latencies, usage)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What one scenario measured."""
+
+    scenario: Scenario
+    fps: float
+    latencies_ms: list[float]
+    usage: dict[str, float]
+
+    def latency(self, share: float) -> float:
+        return percentile(self.latencies_ms, share) if self.latencies_ms else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the end-to-end benchmark and print the figures (exit 0 even when a target is missed)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per scenario (20)")
+    parser.add_argument("--cameras", type=int, default=4)
+    parser.add_argument("--scenarios", default="saturated,paced", help=f"of {', '.join(SCENARIOS)}")
+    parser.add_argument("--bench-seconds", type=float, default=10.0, help="each benchmark_app run (10)")
+    args = parser.parse_args(argv)
+    fetch_models(ROOT / "models.lock", MODELS_DIR)
+    xml = MODELS_DIR / "ssdlite-person.xml"
+    reference_fps, _ = benchmark_app(xml, "throughput", args.bench_seconds)
+    _, reference_ms = benchmark_app(xml, "latency", args.bench_seconds)
+    decode_ms = jpeg_decode_ms()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        broker, port = start_mosquitto(Path(tmp))
+        try:
+            for name in args.scenarios.split(","):
+                results.append(run_scenario(port, Path(tmp) / name, args, SCENARIOS[name]))
+        finally:
+            broker.terminate()
+            broker.wait(5)
+    report(results, args, reference_fps, reference_ms, decode_ms)
+    return 0
+
+
+def report(
+    results: list[Result],
+    args: argparse.Namespace,
+    reference_fps: float,
+    reference_ms: float,
+    decode_ms: float,
+) -> None:
+    """Print one row per scenario and the target verdicts."""
+    bound = 2 * reference_ms + decode_ms
+    print(
+        f"end-to-end over Mosquitto: {args.cameras} cameras, 640x480 JPEG (CBOR events), closed loop, "
+        f"{args.seconds:g} s measured per scenario"
+    )
+    print(
+        f"benchmark_app (same IR, this run): throughput {reference_fps:.1f} FPS, latency median "
+        f"{reference_ms:.2f} ms; JPEG decode at 1/2: {decode_ms:.2f} ms; latency bound 2 x median + decode = "
+        f"{bound:.1f} ms"
+    )
+    print(
+        f"{'scenario':<10} {'hint':<10} {'workers':>7} {'in flight':>9} {'FPS':>7} {'ratio':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8}  targets"
+    )
+    for r in results:
+        s = r.scenario
+        ratio = r.fps / reference_fps
+        in_flight = s.in_flight or s.window * args.cameras
+        verdict = (
+            f"FPS {'met' if ratio >= FPS_TARGET else 'NOT met'}, "
+            f"p95 {'met' if r.latency(0.95) <= bound else 'NOT met'}"
+        )
+        print(
+            f"{s.name:<10} {s.hint:<10} {s.workers:>7} {in_flight:>9} {r.fps:>7.1f} {ratio:>6.2f} "
+            f"{r.latency(0.5):>7.1f} {r.latency(0.95):>7.1f} {r.latency(0.99):>7.1f} "
+            f"{r.usage['service_cpu_pct']:>6.0f} {r.usage['rss_mib']:>8.0f}  {verdict}"
+        )
+    print(f"targets: FPS / benchmark_app throughput >= {FPS_TARGET:.2f}; p95 <= {bound:.1f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
