@@ -118,10 +118,8 @@ class FrameAnalyser:
         )
         faces: tuple[Box, ...] | None = None
         if privacy.BlurFaces:
-            faces = (
-                tuple(_scaled(d.box, factor) for d in results[face_model])
-                if face_model else tuple(head_boxes(observations))
-            )
+            found = [_scaled(d.box, factor) for d in results[face_model]] if face_model else []
+            faces = (*found, *uncovered_heads(observations, found))
         height, width = image.shape[:2]
         return AnalysedFrame(
             frame.camera, round(width * factor), round(height * factor), observations, frame.origin_ns,
@@ -153,6 +151,16 @@ class FrameAnalyser:
             raise FrameDecodeError(frame.camera, f"{len(frame.data)} B of {frame.media_type} do not decode")
         camera.source_size = (image.shape[1] * factor, image.shape[0] * factor)
         return np.asarray(image, np.uint8), factor
+
+
+def uncovered_heads(observations: tuple[Observation, ...], faces: list[Box]) -> list[Box]:
+    """Head areas of people in whom the face model found no face: a missed face is still blurred."""
+    heads = []
+    for head in head_boxes(observations):
+        covered = any(f[0] < head[2] and head[0] < f[2] and f[1] < head[3] and head[1] < f[3] for f in faces)
+        if not covered:
+            heads.append(head)
+    return heads
 
 
 def _stamp(finished: dict[str, float], name: str) -> Callable[[Future[list[Detection]]], None]:

@@ -48,8 +48,16 @@ class DeliveryWorker:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop after the attempt in progress."""
+        self.request_stop()
+        self.join(timeout_s)
+
+    def request_stop(self) -> None:
+        """Ask the thread to stop after the attempt in progress (returns at once)."""
         self._stop.set()
         self._wake.set()
+
+    def join(self, timeout_s: float) -> None:
+        """Wait for the thread to end."""
         if self._thread.is_alive():
             self._thread.join(timeout_s)
 
@@ -78,7 +86,14 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self.run_once():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:  # the outbox itself failed (disk, closed at shutdown): log, pause, retry
+                if self._stop.is_set():
+                    return
+                LOG.exception("outbox %s: delivery loop error", self.kind)
+                self._wake.wait(IDLE_WAIT_S)
                 continue
             next_due = self._outbox.next_due_s(self.kind)
             wait = IDLE_WAIT_S if next_due is None else min(IDLE_WAIT_S, max(0.0, next_due - self._clock()))

@@ -56,8 +56,8 @@ class FrameRequester:
         return len(ingested.frames)
 
     def close(self) -> None:
-        """Stop taking requests; wait for the GETs in progress."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop taking requests; GETs in progress finish on their own (their frames are dropped)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _fetch(self, camera: str, command: str) -> None:
         try:

@@ -38,9 +38,9 @@ from service.pipeline.sensors import SensorState, SensorTable
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.snapshots import SnapshotStore
 from service.pipeline.workers import FrameWorkers
-from service.simulator import Simulator, SimulatorDeps, with_demo
 
 LOG = logging.getLogger(__name__)
+STOP_TIMEOUT_S = 3.0  # delivery attempts in flight get this long; EdgeX expects a stop within 5 s
 
 
 class LoadableEngine(VisionEngine, Protocol):
@@ -84,7 +84,7 @@ class Pipeline:
 
     def __init__(self, deps: PipelineDeps) -> None:
         self._deps = deps
-        settings = with_demo(deps.settings) if deps.settings.Simulator.Enabled else deps.settings
+        settings = deps.settings
         missing = [name for name in needed_models(settings) if name not in deps.engine.names]
         if missing:
             raise PipelineConfigError(
@@ -112,10 +112,6 @@ class Pipeline:
         ))
         self._workers = FrameWorkers(self.slots, self.analyser, self.control.submit, self.control.submit,
                                      deps.metrics, settings.Workers)
-        self.simulator = (
-            Simulator(SimulatorDeps(settings.Simulator, deps.bus, deps.wire, deps.base_topic))
-            if settings.Simulator.Enabled else None
-        )
 
     def start(self) -> None:
         """Compile the models, then start delivery, control and the workers (in that order)."""
@@ -125,22 +121,21 @@ class Pipeline:
             worker.start()
         self.control.start()
         self._workers.start()
-        if self.simulator is not None:
-            self.simulator.start()
         LOG.info("pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending)",
                  len(self.settings.Rules), self.settings.Workers, self.outbox.path,
                  self.outbox.counts()["pending"])
 
     def stop(self) -> None:
         """Stop taking frames, drain the control queue, stop delivery, close the outbox."""
-        if self.simulator is not None:
-            self.simulator.stop()
         self.slots.close()
         self._workers.stop()
         self._requester.close()
         self.control.stop()
         for worker in self._delivery.values():
-            worker.stop()
+            worker.request_stop()  # all at once: one peer's timeout must not delay the others
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for worker in self._delivery.values():
+            worker.join(max(0.0, deadline - time.monotonic()))
         self.outbox.close()
         LOG.info("pipeline stopped")
 

@@ -99,7 +99,9 @@ class PrivacySettings(StrictModel):
     """Face blurring of every snapshot that is stored or leaves the box."""
 
     BlurFaces: bool = Field(default=False, description="Blur faces in snapshots.")
-    FaceModel: str = Field(default="", description="Face model name; '' = blur the head of each person box.")
+    FaceModel: str = Field(
+        default="", description="Face model; people without a detected face get their head area blurred."
+    )
 
 
 class SimulatorSettings(StrictModel):
@@ -113,7 +115,7 @@ class SimulatorSettings(StrictModel):
     )
     PhotoS: float = Field(default=8, gt=0, le=3600, description="Seconds each photo is shown.")
     Pir: str = Field(default="sim-pir", description="PIR device name (Bool resource Motion).")
-    PirEveryS: float = Field(default=8, gt=0, le=3600, description="PIR toggles this often.")
+    PirEveryS: float = Field(default=6, gt=0, le=3600, description="PIR toggles this often.")
     Light: str = Field(default="sim-light", description="Light device name (set command Switch).")
 
 
@@ -135,6 +137,9 @@ class PipelineSettings(StrictModel):
     DecodeReduced: bool = Field(default=True, description="Decode JPEGs at 1/2, 1/4, 1/8 for small models.")
     RecentAlerts: int = Field(default=200, ge=1, le=100000, description="Ended alerts kept for REST.")
     ResultSource: str = Field(default="Alert", min_length=1, description="sourceName of result events.")
+    StateDir: str = Field(
+        default="var", min_length=1, description="Outbox and snapshots live here (relative to the CWD)."
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> PipelineSettings:
@@ -162,11 +167,15 @@ class PipelineSettings(StrictModel):
             raise ValueError(f"rule {rule.Name}: zones {', '.join(zones)} are defined on no camera")
 
     def models_for(self, camera: str) -> tuple[str, ...]:
-        """Models run on a camera's frames (unknown devices get the default model)."""
+        """Models run on a camera's frames: its Models (else DefaultModel; unknown devices too),
+        plus the Model of every enabled rule that watches the camera."""
         device = self.Devices.get(camera)
-        if device is not None and device.Models:
-            return tuple(device.Models)
-        return (self.DefaultModel,)
+        names = list(device.Models) if device is not None and device.Models else [self.DefaultModel]
+        for rule in self.Rules:
+            watched = [rule.Trigger.Camera] if rule.Trigger is not None else rule.Cameras
+            if rule.Enabled and rule.Model and (not watched or camera in watched):
+                names.append(rule.Model)
+        return tuple(dict.fromkeys(names))
 
     def role_of(self, device: str) -> Literal["camera", "sensor", "actuator", "unknown"]:
         """A device's configured role, or 'unknown'."""

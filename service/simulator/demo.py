@@ -9,9 +9,11 @@ Rules (names in DEMO_RULE_NAMES; a configured rule of the same name wins):
 
 from __future__ import annotations
 
+from service.edgex.bus import MessageBus
+from service.edgex.wire_format import WireFormat
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.settings import DeviceSettings, PipelineSettings
-from service.simulator.devices import LIGHT_COMMAND, LIGHT_RESOURCE, PIR_RESOURCE
+from service.simulator.devices import LIGHT_COMMAND, LIGHT_RESOURCE, PIR_RESOURCE, Simulator, SimulatorDeps
 
 DEMO_RULE_NAMES = ("demo-person", "demo-pir-person", "demo-pir-no-person")
 
@@ -55,3 +57,13 @@ def with_demo(settings: PipelineSettings) -> PipelineSettings:
     data.update(Devices={k: v.model_dump() for k, v in devices.items()},
                 Rules=[r.model_dump() for r in rules])
     return PipelineSettings.model_validate(data)
+
+
+def embedded_default(
+    settings: PipelineSettings, bus: MessageBus, wire: WireFormat, base_topic: str
+) -> tuple[PipelineSettings, Simulator | None]:
+    """With Simulator.Enabled: the settings plus the demo devices and rules, and the simulator to
+    start after the pipeline (stop it before the pipeline). Otherwise the settings as they are."""
+    if not settings.Simulator.Enabled:
+        return settings, None
+    return with_demo(settings), Simulator(SimulatorDeps(settings.Simulator, bus, wire, base_topic))

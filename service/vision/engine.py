@@ -125,7 +125,7 @@ class Engine:
             if isinstance(result, BaseException):
                 future.set_exception(result)
             elif loaded.second is None:
-                future.set_result(self._finish(loaded, bgr, result))
+                self._finish_into(loaded, bgr, result, future)
             else:  # never block an OpenVINO callback thread on a second inference
                 self._executor().submit(self._finish_into, loaded, bgr, result, future)
 

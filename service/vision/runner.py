@@ -66,11 +66,6 @@ class Runner:
         """(width, height) fed to the model."""
         return self._size
 
-    @property
-    def requests(self) -> int:
-        """Inference requests available to each path."""
-        return self._parts.requests
-
     def infer(self, image: Image) -> Detections:
         """Detections in source pixels (blocking)."""
         fitted, framing = self._fit(image, *self._size)

@@ -141,3 +141,19 @@ def test_input_sizes(engine: Engine) -> None:
     assert engine.input_size("face") == (128, 128)
     assert engine.input_size("face-landmark") == (192, 192)
     assert engine.device("person") == "CPU"
+
+
+def test_throughput_hint_decodes_like_latency(
+    models_dir: Path, engine: Engine, photos: dict[str, np.ndarray]
+) -> None:
+    """Under THROUGHPUT, BlazeFace decodes in the graph: same faces as the host decoder."""
+    settings = EngineSettings(PerformanceHint="THROUGHPUT", ModelsDir=models_dir, CacheDir=None)
+    with Engine(bundled_models(), settings) as fast:
+        for photo in ("astronaut", "camera", "chelsea", "coffee", "motorcycle"):
+            expected = engine.infer("face", photos[photo])
+            found = fast.submit("face", photos[photo]).result(timeout=60)
+            assert len(found) == len(expected)
+            for got, want in zip(found, expected, strict=True):
+                assert got.score == pytest.approx(want.score, abs=1e-3)
+                assert got.box == pytest.approx(want.box, abs=0.5)
+                assert np.allclose(got.keypoints, want.keypoints, atol=0.5)

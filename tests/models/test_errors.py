@@ -13,7 +13,13 @@ from pydantic import ValidationError
 
 from service.vision.cli import cmd_detect
 from service.vision.engine import Engine
-from service.vision.errors import ImageDecodeError, ModelConfigError, ModelLoadError, UnknownDecoderError
+from service.vision.errors import (
+    EngineClosedError,
+    ImageDecodeError,
+    ModelConfigError,
+    ModelLoadError,
+    UnknownDecoderError,
+)
 from service.vision.registry import EngineSettings, ModelSpec, bundled_models
 
 
@@ -135,3 +141,17 @@ def test_detect_cli_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[
     status = cmd_detect(["--models-dir", str(tmp_path), str(tmp_path / "x.png")])
     assert status == 2
     assert "ssdlite-person.xml" in capsys.readouterr().err
+
+
+def test_closed_engine_refuses_work(models_dir: Path, photos: dict[str, np.ndarray]) -> None:
+    engine = Engine(bundled_models(), EngineSettings(ModelsDir=models_dir, CacheDir=None))
+    future = engine.submit("face", photos["astronaut"])
+    engine.close()
+    assert len(future.result(timeout=30)) == 1  # in-flight work completes before close returns
+    with pytest.raises(EngineClosedError):
+        engine.infer("face", photos["astronaut"])
+
+
+def test_unknown_model_name(engine: Engine) -> None:
+    with pytest.raises(ModelConfigError, match="unknown model 'car'; declared: face, face-centerface"):
+        engine.infer("car", np.zeros((8, 8, 3), np.uint8))

@@ -20,6 +20,7 @@ from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
 from service.pipeline.service import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
+from service.simulator import embedded_default
 from service.vision.engine import Engine
 from tests.unit.pipeline.support import StubCommands, StubNotifications, wait_for
 
@@ -61,7 +62,9 @@ def demo_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
     wire = WireFormat()
     bus = MemoryBus(wire)
     bus.connect()
-    settings = PipelineSettings.model_validate({"Simulator": {"Enabled": True, "Fps": 4}})
+    configured = PipelineSettings.model_validate({"Simulator": {"Enabled": True, "Fps": 4}})
+    settings, simulator = embedded_default(configured, bus, wire, "edgex")
+    assert simulator is not None
     pipeline = Pipeline(
         PipelineDeps(
             settings, engine, bus, StubCommands(), StubNotifications(), Metrics(), wire, "edgex", tmp_path
@@ -75,11 +78,13 @@ def demo_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     pipeline.start()
+    simulator.start()
     thread.start()
     assert wait_for(lambda: server.started, 10)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(5)
+    simulator.stop()
     pipeline.stop()
     bus.close()
 

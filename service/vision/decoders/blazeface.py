@@ -112,7 +112,7 @@ class BlazeFaceDecoder:
         if not keep.size:
             return Detections.empty(6)
         keep = keep[np.argsort(-logits[keep], kind="stable")]
-        scores = 1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))
+        scores = (1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))).astype(np.float32)
         rows = outputs[self._regressors].reshape(-1, 16)[keep] + self._offsets[keep]
         centre, half = rows[:, 0:2], rows[:, 2:4] / 2
         boxes = np.concatenate([centre - half, centre + half], axis=1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from service.pipeline.analysis import FrameAnalyser, reduction_factor
+from service.pipeline.analysis import FrameAnalyser, reduction_factor, uncovered_heads
 from service.pipeline.errors import FrameDecodeError
 from service.pipeline.frames import DropReason, Frame
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.sighting import AnalysedFrame
+from service.pipeline.tracking import Observation
 from tests.unit.pipeline.support import GREEN, GREY, RED, Canned, FakeEngine, jpeg
 
 
@@ -107,3 +108,11 @@ def test_undecodable_bytes_raise() -> None:
     analyser, _, clock = setup()
     with pytest.raises(FrameDecodeError, match="cam"):
         analyser.analyse(frame(b"not a jpeg", clock))
+
+
+def test_a_person_whose_face_the_model_missed_still_gets_the_head_blurred() -> None:
+    person = Observation("person", "person", 0.9, (100.0, 100.0, 200.0, 400.0))
+    head = (100.0, 100.0, 200.0, 100.0 + 300 * 0.22)
+    assert uncovered_heads((person,), []) == [head]
+    assert uncovered_heads((person,), [(130.0, 110.0, 170.0, 150.0)]) == []
+    assert uncovered_heads((person,), [(300.0, 110.0, 340.0, 150.0)]) == [head]  # someone else's face

@@ -36,4 +36,6 @@ def test_every_build_gets_fresh_ids_and_an_end_carries_no_detections() -> None:
     first, second = build_result_request(payload, None), build_result_request(payload, None)
     assert first.event.id != second.event.id and first.request_id != second.request_id
     assert [r.resource_name for r in first.event.readings] == ["AlertState", "Alert"]
-    assert all(r.profile_name == RESULT_PROFILE and r.device_name == RESULT_DEVICE for r in first.event.readings)
+    assert all(
+        r.profile_name == RESULT_PROFILE and r.device_name == RESULT_DEVICE for r in first.event.readings
+    )

@@ -120,3 +120,17 @@ def test_settings_are_frozen() -> None:
     settings = PipelineSettings()
     with pytest.raises(ValidationError):
         settings.HeartbeatS = 3
+
+
+def test_a_rule_model_runs_on_the_cameras_the_rule_watches() -> None:
+    settings = PipelineSettings.model_validate(
+        {
+            "Devices": {"cam": {"Role": "camera", "Models": ["person"]}},
+            "Rules": [
+                {"Name": "faces", "Cameras": ["cam"], "Model": "face", "Detection": {"Labels": ["face"]}},
+                {"Name": "off", "Enabled": False, "Model": "yolo", "Detection": {}},
+            ],
+        }
+    )
+    assert settings.models_for("cam") == ("person", "face")
+    assert settings.models_for("other") == ("person",)

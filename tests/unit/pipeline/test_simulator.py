@@ -12,7 +12,14 @@ from service.edgex.dtos import AddEventRequest
 from service.edgex.envelope import event_from_envelope
 from service.edgex.wire_format import WireFormat
 from service.pipeline.settings import PipelineSettings, SimulatorSettings
-from service.simulator import DEMO_RULE_NAMES, Simulator, SimulatorDeps, SimulatorError, with_demo
+from service.simulator import (
+    DEMO_RULE_NAMES,
+    Simulator,
+    SimulatorDeps,
+    SimulatorError,
+    embedded_default,
+    with_demo,
+)
 from service.simulator.photos import letterbox, photo_jpeg
 from tests.unit.pipeline.support import wait_for
 
@@ -74,3 +81,13 @@ def test_devices_publish_and_the_light_answers_commands() -> None:
     finally:
         simulator.stop()
         bus.close()
+
+
+def test_embedded_default_only_when_enabled() -> None:
+    bus = MemoryBus(WireFormat())
+    plain = PipelineSettings()
+    assert embedded_default(plain, bus, WireFormat(), "edgex") == (plain, None)
+    settings, simulator = embedded_default(
+        PipelineSettings.model_validate({"Simulator": {"Enabled": True}}), bus, WireFormat(), "edgex"
+    )
+    assert simulator is not None and [r.Name for r in settings.Rules] == list(DEMO_RULE_NAMES)
