@@ -86,11 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_describe(loaded), end="")
         return 0
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
+    from service.pipeline.errors import PipelineConfigError
+    from service.vision.errors import ModelConfigError, ModelLoadError
 
     try:
         return run(loaded, os.environ)
     except ConfigError as exc:  # found while building parts (e.g. a missing bus secret)
         _report(exc)
+        return 2
+    except (ModelLoadError, ModelConfigError, PipelineConfigError) as exc:
+        print(f"app-vision: cannot start: {exc}", file=sys.stderr)
         return 2
 
 

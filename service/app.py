@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -28,7 +29,6 @@ from service.config.sections import ClientInfo, WritableSection
 from service.edgex.bus import MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
 from service.edgex.commands import BusCommandClient, BusCommandSettings, CommandClient, RestCommandClient
-from service.edgex.dtos import AddEventRequest
 from service.edgex.envelope import MessageEnvelope, event_from_envelope
 from service.edgex.errors import DecodeError
 from service.edgex.notifications import NotificationClient
@@ -53,14 +53,6 @@ def service_version() -> str:
 def apply_log_level(level: str) -> None:
     """Writable.LogLevel on the root logger (EdgeX TRACE has no Python level: DEBUG)."""
     logging.getLogger().setLevel(_LOG_LEVELS.get(level, logging.ERROR))
-
-
-class LoggingSink:
-    """Stand-in EventSink until the pipeline is wired: logs each event at DEBUG."""
-
-    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
-        event = req.event
-        log.debug("event %s from %s/%s on %r", event.id, event.device_name, event.source_name, received_topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +88,34 @@ def build_notification_client(config: Config) -> NotificationClient:
 
 
 def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
-    """PIPELINE WIRING (the one place): engine + pipeline from AppCustom, given bus, wire and metrics.
+    """The engine and the pipeline from AppCustom, given the bus, wire format and metrics."""
+    # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
+    from service.pipeline.service import Pipeline, PipelineDeps
+    from service.vision.engine import Engine
 
-    TODO(issue 4): build `service.vision.engine.Engine(config.AppCustom.Models, config.AppCustom.Engine)`
-    and `service.pipeline.service.Pipeline(PipelineDeps(settings=config.AppCustom.Pipeline, engine=engine,
-    bus=bus, commands=build_command_client(config, bus, wire),
-    notifications=build_notification_client(config), metrics=metrics, wire=wire,
-    base_topic=config.MessageBus.BaseTopicPrefix, state_dir=<state dir>))`,
-    then return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=pipeline.start,
-    stop=<pipeline.stop, then engine.close>).
-    """
-    del config, bus, wire, metrics  # used once the pipeline is wired
-    return PipelineParts(sink=LoggingSink())
+    custom = config.AppCustom
+    engine = Engine(custom.Models, custom.Engine)
+    pipeline = Pipeline(
+        PipelineDeps(
+            settings=custom.Pipeline,
+            engine=engine,
+            bus=bus,
+            commands=build_command_client(config, bus, wire),
+            notifications=build_notification_client(config),
+            metrics=metrics,
+            wire=wire,
+            base_topic=config.MessageBus.BaseTopicPrefix,
+            state_dir=Path(custom.Pipeline.StateDir),
+        )
+    )
+
+    def stop() -> None:
+        try:
+            pipeline.stop()
+        finally:
+            engine.close()
+
+    return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=pipeline.start, stop=stop)
 
 
 class BusIngress:

@@ -13,7 +13,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pytest
 from service.edgex.envelope import EnvelopeForm
 
 PEER_DIR = Path(__file__).resolve().parent / "edgexpeer"
-GO_HINT = "Go >= 1.25 on PATH (apt-get install golang-go, or the Go toolchain) and the Go module proxy"
+GO_HINT = "Go >= 1.25 (on PATH or /usr/local/go/bin/go) and the Go module proxy (default GOPROXY)"
 BUILD_TIMEOUT_S = 1800.0
 LINE_TIMEOUT_S = 10.0
 FORM_ENV: dict[EnvelopeForm, dict[str, str]] = {
@@ -152,11 +152,13 @@ class Peer:
     def _command(self, sub: str, args: Sequence[str]) -> list[str]:
         return [str(self.binary), sub, "-host", "127.0.0.1", "-port", str(self.port), *args]
 
-    def run(self, sub: str, args: Sequence[str], form: EnvelopeForm) -> Json:
+    def run(
+        self, sub: str, args: Sequence[str], form: EnvelopeForm, extra_env: Mapping[str, str] | None = None
+    ) -> Json:
         """Run a one-shot subcommand (publish-event) and return its single JSON line."""
         done = subprocess.run(
             self._command(sub, args),
-            env=peer_env(form),
+            env=peer_env(form, extra_env),
             capture_output=True,
             text=True,
             timeout=30,
@@ -184,9 +186,3 @@ class Peer:
     def stop_all(self) -> None:
         for running in self.started:
             running.stop()
-
-
-def drain(process: PeerProcess, count: int) -> Iterator[Json]:
-    """The next `count` verdict lines of a consumer or responder."""
-    for _ in range(count):
-        yield process.next()

@@ -7,8 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-FORMS_IDS = {"nested-json": "nested", "base64-json": "base64", "cbor": "cbor"}
-
 
 def write_jpeg(directory: Path, width: int = 320, height: int = 240) -> tuple[Path, bytes]:
     """A gradient with a box on it, JPEG-encoded; returns (file, exact bytes)."""

@@ -26,12 +26,16 @@ FORMS = list(EnvelopeForm)
 
 
 def _receive(
-    peer: Peer, app_bus: BusFactory, form: EnvelopeForm, args: list[str]
+    peer: Peer,
+    app_bus: BusFactory,
+    form: EnvelopeForm,
+    args: list[str],
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[Json, str, AddEventRequest]:
     bus = app_bus(form)
     collector = Collector()
     bus.subscribe(["edgex/events/device/#"], collector.handler, collector.on_error)
-    published = peer.run("publish-event", args, form)
+    published = peer.run("publish-event", args, form, extra_env)
     topic, envelope = collector.next()
     assert collector.errors.empty()
     assert envelope.media_type == published["contentType"]
@@ -139,3 +143,12 @@ def test_escaped_names_from_edgex_are_unescaped(peer: Peer, app_bus: BusFactory)
         parsed.source,
     )
     _assert_same_event(published, req)
+
+
+@pytest.mark.parametrize("form", [EnvelopeForm.NESTED_JSON, EnvelopeForm.BASE64_JSON], ids=lambda f: f.value)
+def test_all_events_cbor_from_edgex_is_decoded(peer: Peer, app_bus: BusFactory, form: EnvelopeForm) -> None:
+    """EDGEX_ENCODE_ALL_EVENTS_CBOR=true: even a Bool event travels as a CBOR AddEventRequest."""
+    args = ["-profile", "Random-Boolean-Device", "-device", "Door-1", "-source", "Bool", "-bool", "true"]
+    published, _, req = _receive(peer, app_bus, form, args, {"EDGEX_ENCODE_ALL_EVENTS_CBOR": "true"})
+    assert published["contentType"] == "application/cbor"
+    assert _assert_same_event(published, req).as_bool() is True

@@ -237,3 +237,18 @@ def test_json_forms_mix_across_services(
     verdict = _verdict(consumer)
     assert verdict["ok"] is True, verdict
     assert verdict["event"]["id"] == event_id
+
+
+@pytest.mark.parametrize("consumer", [EnvelopeForm.NESTED_JSON], indirect=True, ids=lambda f: f.value)
+def test_all_events_cbor_result_passes_core_data_checks(
+    consumer: PeerProcess, app_bus: BusFactory, tmp_path: Path
+) -> None:
+    """EDGEX_ENCODE_ALL_EVENTS_CBOR=true on app-vision: a CBOR payload, and every integer stays exact."""
+    wire = WireFormat(form=EnvelopeForm.NESTED_JSON, encode_all_events_cbor=True)
+    event_id, payload = publish_result(app_bus(EnvelopeForm.NESTED_JSON), wire, tmp_path, None)
+    verdict = _verdict(consumer)
+    assert verdict["ok"] is True, verdict
+    assert verdict["event"]["id"] == event_id
+    assert verdict["contentType"] == "application/cbor"
+    (alert,) = _readings_by_resource(verdict["event"])["Alert"]
+    _same(payload["alert"], alert["objectValue"], 0)

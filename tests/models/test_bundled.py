@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ CROPS = [
 ]
 
 
-def assert_matches(found: list[Detection], expected: list[tuple[int, ...]], min_iou: float) -> None:
+def assert_matches(found: list[Detection], expected: Sequence[Sequence[float]], min_iou: float) -> None:
     assert len(found) == len(expected), found
     if expected:
         ious = box_iou(np.array([d.box for d in found]), np.array(expected))

@@ -10,7 +10,7 @@ import pytest
 from service.vision.cli import cmd_models_fetch
 from service.vision.fetch import BUNDLED, MANIFEST, fetch_models, sha256_of
 
-from .conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_manifest_records_every_model(models_dir: Path) -> None:

@@ -7,6 +7,7 @@ and maps boxes back through the letterbox or stretch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,7 @@ from service.vision.engine import Engine
 from service.vision.errors import UnsupportedModelOutput
 from service.vision.registry import EngineSettings, ModelSpec
 
-from .conftest import OnnxBuilder
-
+OnnxBuilder = Callable[[str, np.ndarray, tuple[int, ...]], Path]
 SOURCE = np.full((64, 128, 3), 90, np.uint8)  # 128 wide, 64 high: letterboxed to 64x64, pad_y 16
 
 

@@ -23,6 +23,9 @@ from service.metrics import Metrics
 
 EVENT_TOPIC = "edgex/events/device/device-virtual/camera/cam-1/Frame"
 
+# Tests change the working directory; the fetched models stay in the checkout (make models).
+MODELS_DIR = str(Path(__file__).resolve().parents[2] / ".cache" / "models")
+
 
 class RecordingSink:
     def __init__(self, fail_on: str = "") -> None:
@@ -143,10 +146,13 @@ def test_log_level(level: str, expected: int) -> None:
 
 
 def _loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> LoadedConfig[Config]:
-    monkeypatch.chdir(tmp_path)
-    return load_config(
-        Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory", **env}
-    )
+    monkeypatch.chdir(tmp_path)  # the pipeline's state directory lands in tmp_path
+    base = {
+        "EDGEX_SECURITY_SECRET_STORE": "false",
+        "MESSAGEBUS_TYPE": "memory",
+        "APPCUSTOM_ENGINE_MODELSDIR": MODELS_DIR,
+    }
+    return load_config(Config, LoadOptions(), {**base, **env})
 
 
 def test_application_subscribes_with_the_base_prefix_and_stops_cleanly(
@@ -181,9 +187,12 @@ def test_telemetry_publishes_metric_dtos(tmp_path: Path, monkeypatch: pytest.Mon
         "    Tags: {Gateway: gw-1}\n",
         encoding="utf-8",
     )
-    loaded = load_config(
-        Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory", **env}
-    )
+    base = {
+        "EDGEX_SECURITY_SECRET_STORE": "false",
+        "MESSAGEBUS_TYPE": "memory",
+        "APPCUSTOM_ENGINE_MODELSDIR": MODELS_DIR,
+    }
+    loaded = load_config(Config, LoadOptions(), {**base, **env})
     app = Application(loaded, {})
     received: dict[str, MessageEnvelope] = {}
     app.start()

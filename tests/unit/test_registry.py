@@ -86,7 +86,9 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
 def _loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keeper: FakeKeeper) -> LoadedConfig[Config]:
     monkeypatch.chdir(tmp_path)
     options = LoadOptions(config_provider=f"keeper.http://127.0.0.1:{_port(keeper)}")
-    return load_config(Config, options, BASE_ENV)
+    return load_config(
+        Config, options, {**BASE_ENV, "APPCUSTOM_ENGINE_MODELSDIR": os.environ["APPCUSTOM_ENGINE_MODELSDIR"]}
+    )
 
 
 # --- in-process: live Writable -------------------------------------------------------------------

@@ -1,6 +1,6 @@
 module github.com/app-vision/interop/edgexpeer
 
-go 1.26
+go 1.25.0
 
 require (
 	github.com/edgexfoundry/go-mod-core-contracts/v4 v4.0.3

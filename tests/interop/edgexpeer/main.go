@@ -5,6 +5,7 @@
 //	edgexpeer publish-event     publish an AddEventRequest exactly as device-sdk-go's SendEvent does
 //	edgexpeer consume-events    decode events as core-data does and validate them with EdgeX's DTO code
 //	edgexpeer command-responder answer core-command bus requests (a stand-in built from EdgeX's envelope code)
+//	edgexpeer escape-names      common.URLEncode and url.PathUnescape of each argument
 //
 // Wire form follows the environment like every EdgeX service: EDGEX_MSG_BASE64_PAYLOAD=true,
 // EDGEX_MSG_CBOR_ENCODE=true (read by go-mod-messaging itself). Output: one JSON object per line
@@ -77,12 +78,13 @@ func fail(format string, args ...any) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: edgexpeer publish-event|consume-events|command-responder [flags]")
+		fail("usage: edgexpeer publish-event|consume-events|command-responder|escape-names [flags]")
 	}
 	commands := map[string]func([]string) error{
 		"publish-event":     publishEvent,
 		"consume-events":    consumeEvents,
 		"command-responder": commandResponder,
+		"escape-names":      escapeNames,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

@@ -1,6 +1,7 @@
 """Decoders on hand-made output arrays (no OpenVINO)."""
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openvino as ov
@@ -15,7 +16,7 @@ from service.vision.registry import ModelSpec
 
 
 def given(
-    decoder: str, shapes: list[tuple[int, ...]], names: list[str] | None = None, **fields: object
+    decoder: str, shapes: list[tuple[int, ...]], names: list[str] | None = None, **fields: Any
 ) -> DecoderInput:
     spec = ModelSpec.model_validate({"File": "m.onnx", "Decoder": decoder, **fields})
     labels = names or [f"out{i}" for i in range(len(shapes))]
@@ -43,7 +44,7 @@ def test_blazeface_anchors() -> None:
     assert make_anchors(192, (4,), 1).shape == (2304, 2)
 
 
-def run_blazeface(regressors: np.ndarray, logits: np.ndarray, folded: bool, **fields: object) -> Detections:
+def run_blazeface(regressors: np.ndarray, logits: np.ndarray, folded: bool, **fields: Any) -> Detections:
     """Decode on the host, or fold the decoding onto a stand-in model (outputs = inputs) and run it."""
     decoder = create_decoder("blazeface", given("blazeface", [(1, 896, 16), (1, 896, 1)], **fields))
     assert isinstance(decoder, FoldingDecoder)

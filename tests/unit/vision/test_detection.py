@@ -15,7 +15,7 @@ def test_build_copies_and_shapes() -> None:
 
 
 def test_select_by_mask_and_index() -> None:
-    found = Detections.build(np.arange(12).reshape(3, 4), np.array([0.1, 0.8, 0.6]))
+    found = Detections.build(np.arange(12, dtype=np.float32).reshape(3, 4), np.array([0.1, 0.8, 0.6]))
     assert found.select(found.scores > 0.5).scores.tolist() == pytest.approx([0.8, 0.6])
     assert found.select(np.array([2])).boxes.tolist() == [[8, 9, 10, 11]]
 

@@ -46,7 +46,7 @@ def test_same_size_is_not_copied() -> None:
     ],
 )
 def test_as_bgr(shape: tuple[int, ...], dtype: type, ok: bool) -> None:
-    image = np.zeros(shape, dtype)
+    image: np.ndarray = np.zeros(shape, dtype)
     if ok:
         assert as_bgr(image).shape == (4, 5, 3)
     else:

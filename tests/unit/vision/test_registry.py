@@ -74,4 +74,4 @@ def test_settings_defaults() -> None:
     assert settings.PerformanceHint == "LATENCY"
     assert settings.ModelsDir == Path(".cache/models")
     with pytest.raises(ValidationError):
-        EngineSettings(PerformanceHint="FAST")
+        EngineSettings.model_validate({"PerformanceHint": "FAST"})
