@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -140,7 +141,8 @@ def make_case(name: str, seconds: float, folder: Path) -> Case:
     spec = bundled_models()[name].model_copy(update={"SecondStage": None})
     with Engine({name: spec}, EngineSettings(ModelsDir=MODELS_DIR)) as probe:
         width, height = probe.input_size(name)
-    rgb = cv2.resize(data.astronaut(), (width, height))
+    astronaut: Any = data.astronaut  # skimage is untyped
+    rgb = cv2.resize(astronaut(), (width, height))
     frame_file = folder / f"{name}.png"
     cv2.imwrite(str(frame_file), rgb)  # cv2 reads it back as this same array: RGB, as the model wants
     frame = np.ascontiguousarray(rgb[..., ::-1])  # the engine takes BGR

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from service.edgex.envelope import EnvelopeForm
 
-# Go strconv.ParseBool's true spellings; anything else (including unset) is false.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+# EdgeX compares these variables with the exact string "true" (common.ValueTrue in go-mod-messaging
+# and go-mod-core-contracts), not strconv.ParseBool: "1" or "True" leaves every Go service on JSON.
+_TRUE = "true"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +23,14 @@ class WireFormat:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], enable_name_field_escape: bool) -> WireFormat:
         """EDGEX_MSG_CBOR_ENCODE wins over EDGEX_MSG_BASE64_PAYLOAD (as in GMM's encoder)."""
-        if environ.get("EDGEX_MSG_CBOR_ENCODE", "") in _TRUE:
+        if environ.get("EDGEX_MSG_CBOR_ENCODE", "") == _TRUE:
             form = EnvelopeForm.CBOR
-        elif environ.get("EDGEX_MSG_BASE64_PAYLOAD", "") in _TRUE:
+        elif environ.get("EDGEX_MSG_BASE64_PAYLOAD", "") == _TRUE:
             form = EnvelopeForm.BASE64_JSON
         else:
             form = EnvelopeForm.NESTED_JSON
         return cls(
             form=form,
-            encode_all_events_cbor=environ.get("EDGEX_ENCODE_ALL_EVENTS_CBOR", "") in _TRUE,
+            encode_all_events_cbor=environ.get("EDGEX_ENCODE_ALL_EVENTS_CBOR", "") == _TRUE,
             name_field_escape=enable_name_field_escape,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -45,19 +46,22 @@ def engine(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.fixture(scope="session")
 def photos() -> dict[str, np.ndarray]:
     """scikit-image 0.26.0 bundled photos, as BGR (camera stays grey: the engine takes grey too)."""
-    from skimage import data
+    from skimage import data  # untyped: calls go through `photo`
+
+    def photo(name: str) -> Any:
+        return getattr(data, name)()
 
     def bgr(rgb: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(rgb[..., ::-1])
 
-    camera = data.camera()
-    astronaut = bgr(data.astronaut())
+    camera = photo("camera")
+    astronaut = bgr(photo("astronaut"))
     return {
         "astronaut": astronaut,
         "camera": camera,
-        "chelsea": bgr(data.chelsea()),
-        "coffee": bgr(data.coffee()),
-        "motorcycle": bgr(data.stereo_motorcycle()[0]),
+        "chelsea": bgr(photo("chelsea")),
+        "coffee": bgr(photo("coffee")),
+        "motorcycle": bgr(photo("stereo_motorcycle")[0]),
         "pair": np.concatenate([astronaut, np.repeat(camera[..., None], 3, axis=2)], axis=1),
     }
 

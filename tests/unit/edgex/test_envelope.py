@@ -304,11 +304,14 @@ def test_envelope_errors_are_envelope_decode_errors() -> None:
         ({"EDGEX_MSG_BASE64_PAYLOAD": "true"}, EnvelopeForm.BASE64_JSON, False),
         ({"EDGEX_MSG_CBOR_ENCODE": "true", "EDGEX_MSG_BASE64_PAYLOAD": "true"}, EnvelopeForm.CBOR, False),
         (
-            {"EDGEX_MSG_CBOR_ENCODE": "false", "EDGEX_ENCODE_ALL_EVENTS_CBOR": "1"},
+            {"EDGEX_MSG_CBOR_ENCODE": "false", "EDGEX_ENCODE_ALL_EVENTS_CBOR": "true"},
             EnvelopeForm.NESTED_JSON,
             True,
         ),
         ({"EDGEX_MSG_BASE64_PAYLOAD": "yes"}, EnvelopeForm.NESTED_JSON, False),
+        # EdgeX compares with the exact string "true": Go-style "1"/"True" leave every service on JSON.
+        ({"EDGEX_MSG_CBOR_ENCODE": "1", "EDGEX_ENCODE_ALL_EVENTS_CBOR": "1"}, EnvelopeForm.NESTED_JSON, False),
+        ({"EDGEX_MSG_BASE64_PAYLOAD": "True"}, EnvelopeForm.NESTED_JSON, False),
     ],
 )
 def test_wire_format_from_environ(environ: dict[str, str], form: EnvelopeForm, all_cbor: bool) -> None:
