@@ -5,11 +5,11 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from service.edgex.envelope import MessageEnvelope
+from tests.shared_material import CAPTURES_DIR
 
-CAPTURES = Path("/work/shared/edgex/captures")
+CAPTURES = CAPTURES_DIR
 WAIT_S = 5.0
 
 

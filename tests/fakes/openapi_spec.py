@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import functools
 import threading
-from pathlib import Path
 from typing import Any
 
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-SPEC_DIR = Path("/work/shared/edgex/openapi")
+from tests.shared_material import OPENAPI_DIR
+
+SPEC_DIR = OPENAPI_DIR
 _LOCK = threading.Lock()  # openapi-core validators are not documented as thread-safe
 
 

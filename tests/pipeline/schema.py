@@ -8,13 +8,14 @@ event-v4-object.bin from a real device-virtual), so `objectValue` is accepted as
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-SPEC = Path("/work/shared/edgex/openapi/core-data.yaml")
+from tests.shared_material import OPENAPI_DIR
+
+SPEC = OPENAPI_DIR / "core-data.yaml"
 
 
 @functools.cache

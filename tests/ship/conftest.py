@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.shared_material import OPENAPI_DIR
+
 REPO = Path(__file__).resolve().parents[2]
-OPENAPI_DIR = REPO.parent / "shared" / "edgex" / "openapi"
 
 Schema = dict[str, Any]
 

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.shared_material import REFERENCE_DIR
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
-REFERENCE = REPO.parent / "shared" / "edgex" / "reference" / "edgex-compose-4.0.1-no-secty.yml"
+REFERENCE = REFERENCE_DIR / "edgex-compose-4.0.1-no-secty.yml"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 EDGEX_SERVICES = (
     "mqtt-broker", "database", "core-keeper", "core-common-config-bootstrapper", "core-metadata",

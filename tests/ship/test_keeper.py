@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,10 +33,9 @@ from service.edgex.keeper import (
     encode_tree,
     parse_provider_url,
 )
+from tests.shared_material import OPENAPI_DIR
 
-SPEC = OpenAPI.from_file_path(
-    str(Path(__file__).resolve().parents[3] / "shared/edgex/openapi/core-keeper.yaml")
-)
+SPEC = OpenAPI.from_file_path(str(OPENAPI_DIR / "core-keeper.yaml"))
 SPEC_SERVER = "http://localhost:59890"  # the spec's server URL; the stand-in listens elsewhere
 HOST = "http://127.0.0.1"
 

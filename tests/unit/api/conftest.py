@@ -17,9 +17,10 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from service.config import Config, LoadedConfig, LoadOptions, load_config
+from tests.shared_material import OPENAPI_DIR
 from tests.unit.api.harness import ApiHarness
 
-SPEC = Path("/work/shared/edgex/openapi/app-functions-sdk.yaml")
+SPEC = OPENAPI_DIR / "app-functions-sdk.yaml"
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-CAPTURE_DIR = Path("/work/shared/edgex/captures")
+from tests.shared_material import CAPTURES_DIR
+
+CAPTURE_DIR = CAPTURES_DIR
 
 
 @dataclass(frozen=True)

@@ -310,7 +310,11 @@ def test_envelope_errors_are_envelope_decode_errors() -> None:
         ),
         ({"EDGEX_MSG_BASE64_PAYLOAD": "yes"}, EnvelopeForm.NESTED_JSON, False),
         # EdgeX compares with the exact string "true": Go-style "1"/"True" leave every service on JSON.
-        ({"EDGEX_MSG_CBOR_ENCODE": "1", "EDGEX_ENCODE_ALL_EVENTS_CBOR": "1"}, EnvelopeForm.NESTED_JSON, False),
+        (
+            {"EDGEX_MSG_CBOR_ENCODE": "1", "EDGEX_ENCODE_ALL_EVENTS_CBOR": "1"},
+            EnvelopeForm.NESTED_JSON,
+            False,
+        ),
         ({"EDGEX_MSG_BASE64_PAYLOAD": "True"}, EnvelopeForm.NESTED_JSON, False),
     ],
 )

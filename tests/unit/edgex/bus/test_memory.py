@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,9 @@ from service.edgex.bus import BusUnavailable, MemoryBus, RequestTimeout
 from service.edgex.envelope import EnvelopeForm, MessageEnvelope, decode_envelope, event_from_envelope
 from service.edgex.errors import DecodeError, InvalidTopicPattern
 from service.edgex.wire_format import WireFormat
+from tests.shared_material import CAPTURES_DIR
 
-CAPTURES = Path("/work/shared/edgex/captures")
+CAPTURES = CAPTURES_DIR
 TIMEOUT_S = 2.0
 
 

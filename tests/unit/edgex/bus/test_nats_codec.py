@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from service.edgex.bus.errors import UnsupportedBusType
 from service.edgex.bus.nats_codec import NatsCodec
 from service.edgex.envelope import EnvelopeForm, MessageEnvelope, decode_envelope
 from service.edgex.errors import DecodeError
+from tests.shared_material import CAPTURES_DIR
 
-CAPTURES = Path("/work/shared/edgex/captures")
+CAPTURES = CAPTURES_DIR
 
 
 def capture(name: str) -> bytes:
