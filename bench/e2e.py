@@ -117,7 +117,8 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
         port = int(sock.getsockname()[1])
     config = workdir / "mosquitto.conf"
     config.write_text(
-        f"persistence false\nset_tcp_nodelay true\nuser {getpass.getuser()}\nlistener {port} 127.0.0.1\nallow_anonymous true\n"
+        f"persistence false\nset_tcp_nodelay true\nuser {getpass.getuser()}\n"
+        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
     )
     binary = next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if Path(p).is_file()), "mosquitto"

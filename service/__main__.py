@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
     from service.pipeline.errors import PipelineConfigError
+    from service.simulator import SimulatorError
     from service.vision.errors import ModelConfigError, ModelLoadError
 
     try:
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # found while building parts (e.g. a missing bus secret)
         _report(exc)
         return 2
-    except (ModelLoadError, ModelConfigError, PipelineConfigError) as exc:
+    except (ModelLoadError, ModelConfigError, PipelineConfigError, SimulatorError) as exc:
         print(f"app-vision: cannot start: {exc}", file=sys.stderr)
         return 2
 

@@ -88,34 +88,43 @@ def build_notification_client(config: Config) -> NotificationClient:
 
 
 def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
-    """The engine and the pipeline from AppCustom, given the bus, wire format and metrics."""
+    """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
     from service.pipeline.service import Pipeline, PipelineDeps
+    from service.simulator import embedded_default
     from service.vision.engine import Engine
 
-    custom = config.AppCustom
-    engine = Engine(custom.Models, custom.Engine)
+    prefix = config.MessageBus.BaseTopicPrefix
+    settings, simulator = embedded_default(config.AppCustom.Pipeline, bus, wire, prefix)
+    engine = Engine(config.AppCustom.Models, config.AppCustom.Engine)
     pipeline = Pipeline(
         PipelineDeps(
-            settings=custom.Pipeline,
+            settings=settings,
             engine=engine,
             bus=bus,
             commands=build_command_client(config, bus, wire),
             notifications=build_notification_client(config),
             metrics=metrics,
             wire=wire,
-            base_topic=config.MessageBus.BaseTopicPrefix,
-            state_dir=Path(custom.Pipeline.StateDir),
+            base_topic=prefix,
+            state_dir=Path(settings.StateDir),
         )
     )
 
+    def start() -> None:
+        pipeline.start()
+        if simulator is not None:
+            simulator.start()
+
     def stop() -> None:
         try:
+            if simulator is not None:
+                simulator.stop()
             pipeline.stop()
         finally:
             engine.close()
 
-    return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=pipeline.start, stop=stop)
+    return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=start, stop=stop)
 
 
 class BusIngress:

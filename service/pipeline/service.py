@@ -121,6 +121,10 @@ class Pipeline:
             worker.start()
         self.control.start()
         self._workers.start()
+        simulator = self.settings.Simulator
+        if simulator.Enabled and simulator.Camera not in self.settings.Devices:
+            LOG.warning("Simulator.Enabled, but the settings did not come through "
+                        "service.simulator.embedded_default(): no simulated devices or demo rules will run")
         LOG.info("pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending)",
                  len(self.settings.Rules), self.settings.Workers, self.outbox.path,
                  self.outbox.counts()["pending"])
