@@ -26,10 +26,16 @@ class AppCustomSection(StrictModel):
 
     @model_validator(mode="after")
     def _known_models(self) -> AppCustomSection:
-        """Every model a camera, the default or a second stage names must be declared in Models."""
+        """Every model a camera, the default, a rule, the privacy blur or a second stage names must exist."""
         wanted = {"Pipeline.DefaultModel": [self.Pipeline.DefaultModel]}
         for name, device in self.Pipeline.Devices.items():
             wanted[f"Pipeline.Devices.{name}.Models"] = list(device.Models)
+        for index, rule in enumerate(self.Pipeline.Rules):
+            if rule.Model:
+                wanted[f"Pipeline.Rules.{index}.Model"] = [rule.Model]
+        privacy = self.Pipeline.Privacy
+        if privacy.BlurFaces and privacy.FaceModel:
+            wanted["Pipeline.Privacy.FaceModel"] = [privacy.FaceModel]
         for name, spec in self.Models.items():
             if spec.SecondStage is not None:
                 wanted[f"Models.{name}.SecondStage.Model"] = [spec.SecondStage.Model]

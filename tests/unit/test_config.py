@@ -328,6 +328,14 @@ STRICT_ERRORS: list[tuple[object, str]] = [
     ),
     ({"AppCustom": {"Models": {"person": {"Decoder": "nope"}}}}, "AppCustom.Models.person.Decoder"),
     ({"AppCustom": {"Pipeline": {"DefaultModel": "ghost"}}}, "Pipeline.DefaultModel: unknown model ghost"),
+    (
+        {"AppCustom": {"Pipeline": {"Rules": [{"Name": "r", "Model": "ghost", "Detection": {"Labels": ["x"]}}]}}},
+        "Pipeline.Rules.0.Model: unknown model ghost",
+    ),
+    (
+        {"AppCustom": {"Pipeline": {"Privacy": {"BlurFaces": True, "FaceModel": "ghost"}}}},
+        "Pipeline.Privacy.FaceModel: unknown model ghost",
+    ),
     ({"Nonsense": 1}, "Nonsense: extra key"),
     ({"Service": {"Port": "eighty"}}, "Service.Port: Input should be a valid integer"),
     ({"MessageBus": {"AuthMode": "token"}}, "MessageBus.AuthMode"),
