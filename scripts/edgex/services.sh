@@ -13,12 +13,25 @@ is_device_service() { case "$1" in device-*) return 0 ;; *) return 1 ;; esac; }
 device_dir() {
   local svc="$1" kind="$2" var
   var="EDGEX_STACK_$(env_name "$svc")_${kind}_DIR"
+  local project="$STACK_ROOT/device-profiles/$svc/${kind,,}"
   if [ -n "${!var:-}" ]; then
     [ -d "${!var}" ] || die "$var=${!var} is not a folder"
     (cd "${!var}" && pwd)
+  elif [ -d "$project" ]; then
+    # app-vision's own demo site (the same files docker-compose.yml mounts).
+    printf '%s' "$project"
   else
     printf '%s/svc/%s/res/%s' "$RUN_DIR" "$svc" "${kind,,}"
   fi
+}
+
+# app-vision's result profile: core-data needs no device for it, but the UI and core-metadata
+# users find its resources described.
+upload_result_profile() {
+  local profile="$STACK_ROOT/device-profiles/app-vision-result.yaml"
+  [ -f "$profile" ] || return 0
+  curl -fsS -o /dev/null -F "file=@$profile" "$(service_url core-metadata)/api/v3/deviceprofile/uploadfile" \
+    || die "uploading $profile to core-metadata failed"
 }
 
 # Environment of one service: loopback hosts, no secret store, then the caller's extra variables
@@ -103,6 +116,9 @@ start_services() {
     # shellcheck disable=SC2086
     mapfile -t members < <(selected $group)
     [ "${#members[@]}" -eq 0 ] || [ -z "${members[0]}" ] || start_group "${members[@]}"
+    if [ "$group" = "core-metadata" ] && [[ " $SELECTED_SERVICES " == *" core-metadata "* ]]; then
+      upload_result_profile
+    fi
   done
 }
 
