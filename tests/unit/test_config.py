@@ -329,7 +329,7 @@ STRICT_ERRORS: list[tuple[object, str]] = [
     ({"AppCustom": {"Models": {"person": {"Decoder": "nope"}}}}, "AppCustom.Models.person.Decoder"),
     ({"AppCustom": {"Pipeline": {"DefaultModel": "ghost"}}}, "Pipeline.DefaultModel: unknown model ghost"),
     (
-        {"AppCustom": {"Pipeline": {"Rules": [{"Name": "r", "Model": "ghost", "Detection": {"Labels": ["x"]}}]}}},
+        {"AppCustom": {"Pipeline": {"Rules": [{"Name": "r", "Model": "ghost", "Detection": {}}]}}},
         "Pipeline.Rules.0.Model: unknown model ghost",
     ),
     (

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,8 @@ from service.edgex.envelope import MessageEnvelope
 from service.edgex.keeper import Registration, config_topic
 from service.edgex.wire_format import WireFormat
 from service.registry import KeeperRuntime, KeeperSettings, LiveWritable, keeper_settings
+from tests.fakes.keeper import FakeKeeper, running_keeper
 from tests.service.harness import APP_VISION, REPO, START_TIMEOUT_S, ServiceProcess, free_port, wait_until
-from tests.ship.conftest import openapi_schema
-from tests.ship.test_keeper import FakeKeeper, _handler
 
 PRIVATE = "edgex/v4/app-vision"
 BASE_ENV = {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory"}
@@ -41,15 +38,8 @@ CHANGED = "Writable.LogLevel changed: INFO -> DEBUG"
 
 @pytest.fixture
 def keeper() -> Iterator[FakeKeeper]:
-    fake = FakeKeeper(openapi_schema)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    fake.port = server.server_address[1]  # type: ignore[attr-defined]
-    yield fake
-    server.shutdown()
-    server.server_close()
-    assert fake.spec_errors == []
+    with running_keeper() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -61,7 +51,7 @@ def root_level() -> Iterator[None]:
 
 
 def _port(keeper: FakeKeeper) -> int:
-    port: int = keeper.port  # type: ignore[attr-defined]
+    port: int = keeper.port
     return port
 
 

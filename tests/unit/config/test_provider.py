@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,7 @@ from service.config import Config, ConfigError, LoadedConfig, LoadOptions, load_
 from service.config.provider import typed_tree
 from service.config.sections import TelemetrySection, TriggerSection, WritableSection
 from service.pipeline.settings import PipelineSettings
-from tests.ship.conftest import openapi_schema
-from tests.ship.test_keeper import FakeKeeper, _handler
+from tests.fakes.keeper import FakeKeeper, running_keeper
 
 BASE_ENV = {"EDGEX_SECURITY_SECRET_STORE": "false"}
 PRIVATE = "edgex/v4/app-vision"
@@ -38,15 +35,8 @@ FILE_CONFIG: dict[str, Any] = {
 
 @pytest.fixture
 def keeper() -> Iterator[FakeKeeper]:
-    fake = FakeKeeper(openapi_schema)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    fake.port = server.server_address[1]  # type: ignore[attr-defined]
-    yield fake
-    server.shutdown()
-    server.server_close()
-    assert fake.spec_errors == []
+    with running_keeper() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +48,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _url(keeper: FakeKeeper) -> str:
-    return f"keeper.http://127.0.0.1:{keeper.port}"  # type: ignore[attr-defined]
+    return f"keeper.http://127.0.0.1:{keeper.port}"
 
 
 def _load(provider: str, env: dict[str, str] | None = None, **options: Any) -> LoadedConfig[Config]:
