@@ -90,6 +90,7 @@ def build_notification_client(config: Config) -> NotificationClient:
 def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
     """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
+    from service.api.vision_routes import vision_router
     from service.pipeline.service import Pipeline, PipelineDeps
     from service.simulator import embedded_default
     from service.vision.engine import Engine
@@ -124,7 +125,7 @@ def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: M
         finally:
             engine.close()
 
-    return PipelineParts(sink=pipeline, routers=(pipeline.router(),), start=start, stop=stop)
+    return PipelineParts(sink=pipeline, routers=(vision_router(pipeline),), start=start, stop=stop)
 
 
 class BusIngress:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from fastapi import APIRouter
-
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
 from service.edgex.dtos import AddEventRequest
@@ -170,12 +168,6 @@ class Pipeline:
     def add_frame_listener(self, listener: Callable[[FrameView], None]) -> None:
         """Observe every analysed frame (after the rules); call before start()."""
         self.control.add_listener(listener)
-
-    def router(self) -> APIRouter:
-        """REST routes (/api/v3/alerts, cameras, snapshots, outbox, sensors) and the UI at /."""
-        from service.api.vision_routes import vision_router  # api depends on pipeline, not back
-
-        return vision_router(self)
 
     # --- the VisionView protocol of service.api.vision_routes ---
 

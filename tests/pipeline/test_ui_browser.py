@@ -73,7 +73,7 @@ def demo_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
     ingress = BusIngress(pipeline, Metrics(), "edgex")
     bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
     app = FastAPI()
-    app.include_router(pipeline.router())
+    app.include_router(vision_router(pipeline))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
