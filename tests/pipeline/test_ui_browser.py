@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from service.api.vision_routes import vision_router
 from service.app import BusIngress
 from service.edgex.bus import MemoryBus
 from service.edgex.wire_format import WireFormat
