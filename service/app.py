@@ -33,7 +33,7 @@ from service.edgex.envelope import MessageEnvelope, event_from_envelope
 from service.edgex.errors import DecodeError
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
-from service.metrics import Metrics
+from service.metrics import Children, Metrics
 from service.registry import KeeperRuntime, LiveWritable, keeper_settings
 from service.telemetry import TelemetryPublisher, TelemetrySettings
 
@@ -134,10 +134,11 @@ class BusIngress:
     def __init__(self, sink: EventSink, metrics: Metrics, base_prefix: str) -> None:
         self._sink = sink
         self._metrics = metrics
+        self._received = Children(metrics.messages_received_total)  # few kinds: events, system-events ...
         self._base_prefix = base_prefix.strip("/")
 
     def on_envelope(self, topic: str, envelope: MessageEnvelope) -> None:
-        self._metrics.messages_received_total.labels(self.topic_kind(topic)).inc()
+        self._received(self.topic_kind(topic)).inc()
         try:
             req = event_from_envelope(envelope)
         except DecodeError as exc:

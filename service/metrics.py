@@ -7,12 +7,14 @@ EdgeX Metric DTOs on <BaseTopicPrefix>/telemetry/app-vision/<TelemetryName> (ser
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+M = TypeVar("M", bound=MetricWrapperBase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,25 @@ class MetricSample:
 
     name: str
     fields: tuple[tuple[str, float], ...]
+
+
+class Children(Generic[M]):
+    """A labelled metric's children, each looked up with `.labels()` once (per-frame code).
+
+    `.labels()` validates the values and takes the metric's lock on every call; a hit here is one
+    dict lookup. The cache holds as many children as the metric itself already keeps."""
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: M) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *labels: str) -> M:
+        child = self._children.get(labels)
+        if child is None:  # two threads may both miss: labels() returns the same child to both
+            child = self._children[labels] = self._metric.labels(*labels)
+        return child
 
 
 class Metrics:

@@ -203,7 +203,11 @@ class AddEventRequest:
 
 
 def backfill_readings(event: Event) -> Event:
-    """Fill reading fields an optimized payload (EDGEX_OPTIMIZE_EVENT_PAYLOAD) leaves out."""
+    """Fill reading fields an optimized payload (EDGEX_OPTIMIZE_EVENT_PAYLOAD) leaves out.
+
+    Returns the event itself when every reading is complete (the usual case: no copies per frame)."""
+    if all(r.origin and r.device_name and r.profile_name and r.resource_name for r in event.readings):
+        return event
     filled = tuple(
         replace(
             r,

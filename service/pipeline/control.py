@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from service.metrics import Metrics
+from service.metrics import Children, Metrics
 from service.pipeline.actions import plan_actions
 from service.pipeline.alerts import ActionOutcome, AlertBook, AlertChange
 from service.pipeline.cameras import CameraBoard
@@ -63,6 +63,8 @@ class ControlLoop:
         self._thread = threading.Thread(target=self._run, name="pipeline-control", daemon=True)
         self._last_gauges = 0.0
         self._listeners: list[Callable[[FrameView], None]] = []
+        self._latency = Children(deps.metrics.frame_to_result_seconds)
+        self._inference = Children(deps.metrics.inference_seconds)
 
     def add_listener(self, listener: Callable[[FrameView], None]) -> None:
         """Call `listener` with every analysed frame's view (benchmarks, tests); before start()."""
@@ -99,9 +101,9 @@ class ControlLoop:
         view = self._sighter.view(item)
         deps = self._deps
         deps.board.analysed(view)
-        deps.metrics.frame_to_result_seconds.labels(view.camera).observe(view.latency_s)
+        self._latency(view.camera).observe(view.latency_s)
         for model, seconds in item.inference_s:
-            deps.metrics.inference_seconds.labels(model).observe(seconds)
+            self._inference(model).observe(seconds)
         if item.image is not None and deps.snapshots.due(view.camera, view.analysed_s):
             image = annotate(item.image, view.sightings, item.scale, item.faces)
             jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)

@@ -19,7 +19,7 @@ from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
 from service.edgex.dtos import AddEventRequest
 from service.edgex.wire_format import WireFormat
-from service.metrics import Metrics
+from service.metrics import Children, Metrics
 from service.pipeline.actions import KINDS, ActionSenders, Notifier, SenderDeps
 from service.pipeline.alerts import ActionOutcome, Alert, AlertBook
 from service.pipeline.analysis import FrameAnalyser, VisionEngine
@@ -108,6 +108,10 @@ class Pipeline:
             on_enqueued=lambda kind: self._delivery[kind].wake(), request_frame=self._requester.request,
             clock=deps.clock,
         ))
+        metrics = deps.metrics
+        self._received = Children(metrics.frames_received_total)
+        self._dropped = Children(metrics.frames_dropped_total)
+        self._depth = Children(metrics.queue_depth)
         self._workers = FrameWorkers(self.slots, self.analyser, self.control.submit, self.control.submit,
                                      deps.metrics, settings.Workers)
 
@@ -152,16 +156,17 @@ class Pipeline:
             LOG.debug("event %s from %s: unusable reading: %s", req.event.id, req.event.device_name, reason)
         for frame in ingested.frames:
             self.board.received(frame.camera, now_ns / 1e9)
-            metrics.frames_received_total.labels(frame.camera).inc()
             try:
                 replaced = self.slots.put(frame)
-            except OverflowError as exc:
+            except OverflowError as exc:  # counted without caching a child per unknown camera
+                metrics.frames_received_total.labels(frame.camera).inc()
                 metrics.frames_dropped_total.labels(frame.camera, DropReason.TOO_MANY_CAMERAS.value).inc()
                 LOG.warning("%s", exc)
                 continue
-            metrics.queue_depth.labels(frame.camera).set(1)
+            self._received(frame.camera).inc()
+            self._depth(frame.camera).set(1)
             if replaced is not None:
-                metrics.frames_dropped_total.labels(frame.camera, DropReason.REPLACED.value).inc()
+                self._dropped(frame.camera, DropReason.REPLACED.value).inc()
         for reading in ingested.readings:
             self.control.submit(reading)
 

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from service.metrics import Metrics
+from service.metrics import Children, Metrics
 from service.pipeline.analysis import FrameAnalyser
 from service.pipeline.errors import FrameDecodeError
 from service.pipeline.frames import DropReason, Frame, LatestFrameSlots
@@ -33,6 +33,8 @@ class FrameWorkers:
         self._deliver = deliver
         self._still = still
         self._metrics = metrics
+        self._dropped = Children(metrics.frames_dropped_total)
+        self._depth = Children(metrics.queue_depth)
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"pipeline-worker-{i}", daemon=True) for i in range(count)
@@ -66,7 +68,7 @@ class FrameWorkers:
             self._slots.done(frame.camera)
         if isinstance(result, DropReason):
             self._slots.count_drop(frame.camera, result)
-            self._metrics.frames_dropped_total.labels(frame.camera, result.value).inc()
+            self._dropped(frame.camera, result.value).inc()
             if result is DropReason.NO_MOTION:
                 self._still(StillFrame(frame.camera, frame.received_ns / 1e9))
         else:
@@ -78,5 +80,5 @@ class FrameWorkers:
             frame = self._slots.take(TAKE_TIMEOUT_S)
             if frame is None:
                 continue
-            self._metrics.queue_depth.labels(frame.camera).set(0)
+            self._depth(frame.camera).set(0)
             self.run_one(frame)

@@ -1,8 +1,11 @@
 """One compiled model at one input shape: host framing, sync and async inference, decoding.
 
-The sync path takes an idle request from a pool (so several threads can infer at once); the async
-path feeds an AsyncInferQueue whose callback decodes and hands the result on. Outputs are decoded
-inside the callback, before the request is reused, and decoders always copy out of the tensors.
+The sync path takes an idle request from a pool (so several threads can infer at once) and runs
+it with infer(share_outputs=True) on the calling thread: no copy of the outputs, and no hand-off to
+another thread and back (measured 0.31 -> 0.28 ms on BlazeFace, where start_async + wait was used
+before); the async path feeds an AsyncInferQueue whose callback decodes and hands the result on.
+Outputs are decoded inside the callback, before the request is reused, and decoders always copy
+out of the tensors.
 
 The fitted u8 frame is copied into the request's own input tensor, which has the model's element
 type: numpy converts u8 to f32 during that copy, measured cheaper than a Convert node in the graph
@@ -72,9 +75,7 @@ class Runner:
         request = self._idle.get()
         try:
             request.get_input_tensor().data[0] = fitted
-            # start_async + wait rather than infer(): infer() copies every output into a new dict.
-            request.start_async()
-            request.wait()
+            request.infer(share_outputs=True)  # outputs stay in the request's tensors: no copy
             found = self._decode(request)
         finally:
             self._idle.put(request)
@@ -84,8 +85,7 @@ class Runner:
         """Per-item decoders only: one row per [N,H,W,3] batch item, in model-input pixels."""
         request = self._idle.get()
         try:
-            request.start_async({0: batch.astype(self._dtype, copy=False)}, share_inputs=True)
-            request.wait()
+            request.infer({0: batch.astype(self._dtype, copy=False)}, share_inputs=True, share_outputs=True)
             return self._decode(request)
         finally:
             self._idle.put(request)

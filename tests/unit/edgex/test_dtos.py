@@ -16,6 +16,7 @@ from service.edgex.dtos import (
     ReadingValueError,
     add_event_request_to_cbor,
     add_event_request_to_json,
+    backfill_readings,
     decode_event_payload,
     new_add_event_request,
     new_event,
@@ -326,3 +327,19 @@ def test_dtos_all_lists_exactly_its_public_names() -> None:
 
     public = {name for name in vars(dtos) if not name.startswith("_") and name != "annotations"}
     assert set(dtos.__all__) == public
+
+
+def test_back_fill_keeps_a_complete_event_and_fills_only_missing_fields() -> None:
+    complete = Reading("r1", 7, "dev", "Temp", "prof", "Float64", value="1.0")
+    event = Event("e1", "dev", "prof", "Temp", 5, (complete,))
+    assert backfill_readings(event) is event  # nothing to fill: no per-frame copy
+    partial = Reading("r2", 0, "", "", "other", "Float64", value="2.0")
+    filled = backfill_readings(Event("e2", "dev", "prof", "Temp", 5, (complete, partial)))
+    assert filled.readings[0] == complete
+    second = filled.readings[1]
+    assert (second.origin, second.device_name, second.resource_name, second.profile_name) == (
+        5,
+        "dev",
+        "Temp",
+        "other",
+    )
