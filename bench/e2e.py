@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,7 @@ import cv2
 import numpy as np
 import psutil
 
+from bench.reference import AppRun, benchmark_app
 from service.edgex.bus import BusSettings, MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
 from service.edgex.commands import RestCommandClient
@@ -274,47 +273,12 @@ class Result:
         return percentile(self.latencies_ms, share) if self.latencies_ms else float("nan")
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """benchmark_app on the same IR and the same photos: throughput FPS, latency-hint median ms."""
-
-    fps: float
-    median_ms: float
-    frames_per_cpu_s: float  # inferences per CPU-second of benchmark_app (throughput run)
-
-
-@dataclass(frozen=True, slots=True)
-class AppRun:
-    """One benchmark_app run."""
-
-    fps: float
-    median_ms: float
-    frames_per_cpu_s: float
-
-
-def benchmark_app(xml: Path, hint: str, seconds: float, images: Path) -> AppRun:
-    """`benchmark_app -hint <hint> -i <images>`; its CPU time includes the model compile (about 1
-    CPU-second), which slightly favours the service in the per-CPU-second ratio."""
-    tool = Path(sys.executable).with_name("benchmark_app")
-    command = [str(tool), "-m", str(xml), "-d", "CPU", "-hint", hint, "-t", str(int(seconds))]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([*command, "-i", str(images)], capture_output=True, text=True, check=True).stdout
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    fps = re.search(r"Throughput:\s+([\d.]+) FPS", out)
-    median = re.search(r"Median:\s+([\d.]+) (ms|us)", out)
-    count = re.search(r"Count:\s+(\d+) iterations", out)
-    if fps is None or median is None or count is None:
-        raise RuntimeError(f"cannot parse benchmark_app output:\n{out[-2000:]}")
-    median_ms = float(median.group(1)) / (1000 if median.group(2) == "us" else 1)
-    return AppRun(float(fps.group(1)), median_ms, int(count.group(1)) / cpu_s if cpu_s > 0 else float("nan"))
-
-
-def reference(xml: Path, seconds: float, images: Path) -> Reference:
-    """benchmark_app -hint throughput and -hint latency, back to back."""
+def reference(xml: Path, seconds: float, images: Path) -> AppRun:
+    """benchmark_app -hint throughput and -hint latency, back to back: throughput FPS and CPU
+    efficiency of the first, latency median of the second."""
     throughput = benchmark_app(xml, "throughput", seconds, images)
     latency = benchmark_app(xml, "latency", seconds, images)
-    return Reference(throughput.fps, latency.median_ms, throughput.frames_per_cpu_s)
+    return AppRun(throughput.fps, latency.median_ms, throughput.frames_per_cpu_s)
 
 
 def write_photos(directory: Path) -> Path:
@@ -354,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(
-    rows: list[tuple[Result, Reference, Reference]], args: argparse.Namespace, decode_ms: float
+    rows: list[tuple[Result, AppRun, AppRun]], args: argparse.Namespace, decode_ms: float
 ) -> None:
     """One row per scenario; references are the mean of benchmark_app just before and just after it."""
     print(

@@ -18,9 +18,7 @@ Targets on the 2-core machine: throughput >= 0.90x, median latency <= 1.15x.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bench.reference import benchmark_app
 from service.vision.engine import Engine
 from service.vision.fetch import fetch_models
 from service.vision.registry import EngineSettings, ModelSpec, bundled_models
@@ -63,30 +62,6 @@ class Case:
     frame: np.ndarray
     frame_file: Path
     seconds: float
-
-
-def benchmark_app(case: Case, hint: str) -> tuple[float, float]:
-    """(throughput FPS, median latency ms) reported by benchmark_app."""
-    tool = Path(sys.executable).with_name("benchmark_app")
-    command = [
-        str(tool),
-        "-m",
-        str(case.xml),
-        "-d",
-        "CPU",
-        "-hint",
-        hint,
-        "-t",
-        str(int(case.seconds)),
-        "-i",
-        str(case.frame_file),
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    fps = re.search(r"Throughput:\s+([\d.]+) FPS", out)
-    median = re.search(r"Median:\s+([\d.]+) (ms|us)", out)
-    if fps is None or median is None:
-        raise RuntimeError(f"cannot parse benchmark_app output:\n{out[-2000:]}")
-    return float(fps.group(1)), float(median.group(1)) / (1000 if median.group(2) == "us" else 1)
 
 
 def engine_throughput(case: Case, streams: int) -> float:
@@ -153,9 +128,9 @@ def measure(case: Case, rounds: int, streams: int) -> list[Round]:
     """Alternate benchmark_app and the engine, `rounds` times."""
     results = []
     for _ in range(rounds):
-        reference_fps, _ = benchmark_app(case, "throughput")
+        reference_fps = benchmark_app(case.xml, "throughput", case.seconds, case.frame_file).fps
         fps = engine_throughput(case, streams)
-        _, reference_ms = benchmark_app(case, "latency")
+        reference_ms = benchmark_app(case.xml, "latency", case.seconds, case.frame_file).median_ms
         results.append(Round(reference_fps, fps, reference_ms, engine_latency(case)))
     return results
 

@@ -25,6 +25,7 @@ from service.api.server import build_server, create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig, redact
 from service.config.bus import bus_settings
 from service.config.duration import parse_duration_s
+from service.config.loader import SERVICE_KEY
 from service.config.sections import ClientInfo, WritableSection
 from service.edgex.bus import MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
@@ -39,7 +40,6 @@ from service.telemetry import TelemetryPublisher, TelemetrySettings
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "app-vision"
 _LOG_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING}
 
 
@@ -133,8 +133,8 @@ class BusIngress:
 
     def __init__(self, sink: EventSink, metrics: Metrics, base_prefix: str) -> None:
         self._sink = sink
-        self._metrics = metrics
         self._received = Children(metrics.messages_received_total)  # few kinds: events, system-events ...
+        self._invalid = Children(metrics.invalid_messages_total)  # reasons: envelope, event, processing
         self._base_prefix = base_prefix.strip("/")
 
     def on_envelope(self, topic: str, envelope: MessageEnvelope) -> None:
@@ -142,7 +142,7 @@ class BusIngress:
         try:
             req = event_from_envelope(envelope)
         except DecodeError as exc:
-            self._metrics.invalid_messages_total.labels("event").inc()
+            self._invalid("event").inc()
             log.warning(
                 "dropped undecodable event on %s (correlation %s): %s", topic, envelope.correlation_id, exc
             )
@@ -150,14 +150,14 @@ class BusIngress:
         try:
             self._sink.handle_event(req, topic)
         except Exception:  # the bus edge: log once, count, keep consuming
-            self._metrics.invalid_messages_total.labels("processing").inc()
+            self._invalid("processing").inc()
             log.exception(
                 "event %s on %s (correlation %s) failed", req.event.id, topic, envelope.correlation_id
             )
 
     def on_error(self, topic: str, exc: Exception) -> None:
-        self._metrics.messages_received_total.labels(self.topic_kind(topic)).inc()
-        self._metrics.invalid_messages_total.labels("envelope").inc()
+        self._received(self.topic_kind(topic)).inc()
+        self._invalid("envelope").inc()
         log.warning("dropped undecodable message on %s: %s", topic, exc)
 
     def topic_kind(self, topic: str) -> str:

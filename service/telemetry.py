@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from service.edgex.bus.base import MessageBus
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.errors import BusError
-from service.edgex.event_types import JsonValue
+from service.edgex.event_types import API_VERSION, JsonValue
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,13 @@ def metric_dto(
     sample = metrics.sample(name)
     fields: list[JsonValue] = [{"name": field, "value": value} for field, value in sample.fields]
     tag_list: list[JsonValue] = [{"name": key, "value": value} for key, value in sorted(tags.items())]
-    return {"apiVersion": "v3", "name": name, "fields": fields, "tags": tag_list, "timestamp": timestamp_ns}
+    return {
+        "apiVersion": API_VERSION,
+        "name": name,
+        "fields": fields,
+        "tags": tag_list,
+        "timestamp": timestamp_ns,
+    }
 
 
 class TelemetryPublisher:

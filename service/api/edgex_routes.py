@@ -23,6 +23,7 @@ from service.api.responses import API_VERSION, TEXT_ERROR_MEDIA_TYPE, base_respo
 from service.config.secrets import InsecureSecretStore
 from service.edgex.dtos import AddEventRequest, decode_event_payload
 from service.edgex.errors import DecodeError
+from service.edgex.plain import media_type_of
 from service.strict import StrictModel
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
     @router.post("/trigger")
     async def trigger(request: Request) -> Response:
         content_type = request.headers.get("content-type", "application/json")
-        media_type = content_type.split(";")[0].strip().lower()
+        media_type = media_type_of(content_type)
         if media_type not in _EVENT_MEDIA_TYPES:
             return _trigger_error(400, f"unsupported Content-Type {content_type!r}: use JSON or CBOR")
         body = await request.body()

@@ -64,6 +64,11 @@ def _flags(push_event: bool, return_event: bool, query: Mapping[str, str] | None
     return params
 
 
+def _failed(status: int, message: str, latency_s: float, correlation_id: str) -> CommandResult:
+    """A command the peer refused, or whose reply could not be decoded (no event)."""
+    return CommandResult(False, status, message, latency_s, correlation_id=correlation_id)
+
+
 def _event_of(payload: JsonValue | bytes, content_type: str) -> Event | None:
     """The event inside an EventResponse, None when the reply carries none (ds-returnevent=false)."""
     if payload is None or (isinstance(payload, dict) and payload.get("event") is None):
@@ -102,16 +107,12 @@ class RestCommandClient:
         try:
             reply = self._peer.call(method, path, body=body, params=params, correlation_id=correlation_id)
         except PeerRejected as exc:
-            return CommandResult(
-                False, exc.status, exc.message, time.monotonic() - started, correlation_id=correlation_id
-            )
+            return _failed(exc.status, exc.message, time.monotonic() - started, correlation_id)
         latency_s = time.monotonic() - started
         try:
             event = _event_of(reply.body, JSON) if method == "GET" else None
         except DecodeError as exc:
-            return CommandResult(
-                False, 502, f"undecodable event in reply: {exc}", latency_s, correlation_id=correlation_id
-            )
+            return _failed(502, f"undecodable event in reply: {exc}", latency_s, correlation_id)
         return CommandResult(True, reply.status, "", latency_s, event, correlation_id)
 
 
@@ -177,13 +178,7 @@ class BusCommandClient:
         except (RequestTimeout, BusUnavailable) as exc:
             raise PeerUnavailable(CORE_COMMAND, f"{method} {device}/{command} over the bus: {exc}") from exc
         except DecodeError as exc:
-            return CommandResult(
-                False,
-                502,
-                f"undecodable reply: {exc}",
-                time.monotonic() - started,
-                correlation_id=correlation_id,
-            )
+            return _failed(502, f"undecodable reply: {exc}", time.monotonic() - started, correlation_id)
         return _bus_result(reply, method, time.monotonic() - started, correlation_id)
 
 
@@ -191,9 +186,7 @@ def _bus_result(reply: MessageEnvelope, method: str, latency_s: float, correlati
     if reply.is_error:
         text = reply.payload if isinstance(reply.payload, str) else repr(reply.payload)
         found = _STATUS_IN_TEXT.search(text)
-        return CommandResult(
-            False, int(found.group(1)) if found else 500, text, latency_s, correlation_id=correlation_id
-        )
+        return _failed(int(found.group(1)) if found else 500, text, latency_s, correlation_id)
     status = 200
     code = reply.payload.get("statusCode") if isinstance(reply.payload, dict) else None
     if isinstance(code, int) and not isinstance(code, bool):
@@ -201,7 +194,5 @@ def _bus_result(reply: MessageEnvelope, method: str, latency_s: float, correlati
     try:
         event = _event_of(reply.payload, reply.content_type) if method == "get" else None
     except DecodeError as exc:
-        return CommandResult(
-            False, 502, f"undecodable event in reply: {exc}", latency_s, correlation_id=correlation_id
-        )
+        return _failed(502, f"undecodable event in reply: {exc}", latency_s, correlation_id)
     return CommandResult(status < 400, status, "", latency_s, event, correlation_id)

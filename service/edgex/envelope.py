@@ -72,13 +72,12 @@ class MessageEnvelope:
 
 def decode_envelope(data: bytes, received_topic: str = "") -> MessageEnvelope:
     """Decode a JSON or CBOR envelope; raises DecodeError (only) on any malformed input."""
-    head = bytes(data[:1]) if data else b""
-    stripped = bytes(data).lstrip()
+    stripped = data.lstrip()
     try:
         if stripped[:1] == b"{":
             raw = json_loads(stripped)
-        elif head and 0xA0 <= head[0] <= 0xBF:
-            raw = cbor_loads(bytes(data))
+        elif data and 0xA0 <= data[0] <= 0xBF:
+            raw = cbor_loads(data)
         else:
             raise EnvelopeDecodeError("neither a JSON object nor a CBOR map")
     except PayloadDecodeError as exc:
@@ -115,7 +114,7 @@ def _envelope_from_map(raw: Mapping[str, JsonValue], received_topic: str) -> Mes
         error_code=error_code,
         payload=_decode_payload_field(raw.get("payload"), content_type, error_code),
         content_type=content_type,
-        query_params=MappingProxyType({str(k): str(v) for k, v in params.items()}),
+        query_params=MappingProxyType({str(k): str(v) for k, v in params.items()}) if params else _NO_PARAMS,
     )
 
 

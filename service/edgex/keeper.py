@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import cast
 from urllib.parse import quote, urlsplit
 
-from service.edgex.clients import HttpPeer, PeerSettings
+from service.edgex.clients import HttpPeer, HttpReply, PeerSettings
 from service.edgex.errors import PeerError, PeerRejected
-from service.edgex.event_types import JsonValue
+from service.edgex.event_types import API_VERSION, JsonValue
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Registration:
     def to_request(self) -> dict[str, JsonValue]:
         """AddRegistrationRequest / UpdateRegistrationRequest body (core-keeper.yaml)."""
         return {
-            "apiVersion": "v3",
+            "apiVersion": API_VERSION,
             "requestId": str(uuid.uuid4()),
             "registration": {
                 "serviceId": self.service_id,
@@ -184,50 +184,39 @@ class KeeperClient:
 
     def registration(self, service_id: str) -> dict[str, JsonValue] | None:
         """The stored registration, or None when keeper has none (404)."""
-        try:
-            reply = self._peer.call("GET", f"/registry/serviceId/{quote(service_id, safe='')}")
-        except PeerRejected as exc:
-            if exc.status == 404:
-                return None
-            raise
-        body = reply.body if isinstance(reply.body, dict) else {}
-        found = body.get("registration")
+        reply = self._call_unless_absent("GET", _registry_path(service_id))
+        found = reply.body.get("registration") if reply is not None and isinstance(reply.body, dict) else None
         return found if isinstance(found, dict) else None
 
     def deregister(self, service_id: str) -> bool:
         """Remove the registration; False when keeper did not have it."""
-        try:
-            self._peer.call("DELETE", f"/registry/serviceId/{quote(service_id, safe='')}")
-        except PeerRejected as exc:
-            if exc.status == 404:
-                return False
-            raise
+        if self._call_unless_absent("DELETE", _registry_path(service_id)) is None:
+            return False
         logger.info("deregistered %s from core-keeper", service_id)
         return True
 
     def keys(self, key: str) -> list[str]:
         """Every stored key under `key` (empty when there is none)."""
-        try:
-            reply = self._peer.call("GET", _kv_path(key), params={"keyOnly": "true"})
-        except PeerRejected as exc:
-            if exc.status == 404:
-                return []
-            raise
-        found = reply.body.get("response") if isinstance(reply.body, dict) else None
-        return [str(k) for k in found] if isinstance(found, list) else []
+        reply = self._call_unless_absent("GET", _kv_path(key), {"keyOnly": "true"})
+        return [str(k) for k in _response_items(reply)]
 
     def read(self, key: str) -> ConfigTree:
         """The nested tree stored under `key` ({} when there is none)."""
-        try:
-            reply = self._peer.call("GET", _kv_path(key), params={"plaintext": "true"})
-        except PeerRejected as exc:
-            if exc.status == 404:
-                return {}
-            raise
-        found = reply.body.get("response") if isinstance(reply.body, dict) else None
-        items = found if isinstance(found, list) else []
+        reply = self._call_unless_absent("GET", _kv_path(key), {"plaintext": "true"})
+        items = _response_items(reply)
         pairs = [(str(kv["key"]), kv.get("value")) for kv in items if isinstance(kv, dict)]
         return decode_pairs(key, pairs)
+
+    def _call_unless_absent(
+        self, method: str, path: str, params: Mapping[str, str] | None = None
+    ) -> HttpReply | None:
+        """The reply, or None when keeper answers 404 (nothing stored under that id or key)."""
+        try:
+            return self._peer.call(method, path, params=params)
+        except PeerRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def write(self, key: str, tree: Mapping[str, JsonValue]) -> None:
         """Store the tree under `key` (flattened by keeper; existing keys are overwritten)."""
@@ -260,6 +249,16 @@ class KeeperClient:
 
 def _kv_path(key: str) -> str:
     return f"/kvs/key/{quote(key, safe='')}"
+
+
+def _registry_path(service_id: str) -> str:
+    return f"/registry/serviceId/{quote(service_id, safe='')}"
+
+
+def _response_items(reply: HttpReply | None) -> list[JsonValue]:
+    """The `response` list of a KV reply ([] for none or an unexpected shape)."""
+    found = reply.body.get("response") if reply is not None and isinstance(reply.body, dict) else None
+    return found if isinstance(found, list) else []
 
 
 class WritableWatcher:

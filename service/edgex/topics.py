@@ -90,19 +90,19 @@ def command_response_topic(base: str, request_id: str) -> str:
     return join_topic(base, "response", "core-command", request_id)
 
 
-def _check_pattern(levels: list[str]) -> None:
+def split_pattern(pattern: str) -> tuple[str, ...]:
+    """The levels of a subscription pattern; InvalidTopicPattern for a misplaced '#' or '+'."""
+    levels = tuple(pattern.split("/"))
     for index, level in enumerate(levels):
         if "#" in level and (level != "#" or index != len(levels) - 1):
             raise InvalidTopicPattern("'#' must be a whole level and the last one")
         if "+" in level and level != "+":
             raise InvalidTopicPattern("'+' must be a whole level")
+    return levels
 
 
-def topic_matches(pattern: str, topic: str) -> bool:
-    """MQTT semantics: '+' is exactly one level, a trailing '#' is zero or more levels."""
-    pattern_levels = pattern.split("/")
-    _check_pattern(pattern_levels)
-    topic_levels = topic.split("/")
+def levels_match(pattern_levels: tuple[str, ...], topic_levels: list[str]) -> bool:
+    """`topic_matches` on levels already split (and the pattern checked by `split_pattern`)."""
     for index, level in enumerate(pattern_levels):
         if level == "#":
             return True
@@ -111,3 +111,8 @@ def topic_matches(pattern: str, topic: str) -> bool:
         if level != "+" and level != topic_levels[index]:
             return False
     return len(pattern_levels) == len(topic_levels)
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """MQTT semantics: '+' is exactly one level, a trailing '#' is zero or more levels."""
+    return levels_match(split_pattern(pattern), topic.split("/"))

@@ -54,9 +54,11 @@ def plan_actions(change: AlertChange, rule: RuleSettings, source: str, snapshot:
     actions = rule.Actions
     planned: list[PlannedAction] = []
 
+    def key(kind: str) -> str:
+        return f"{alert.alert_id}/{change.sequence}/{kind}"
+
     def add(kind: str, payload: dict[str, JsonValue]) -> None:
-        key = f"{alert.alert_id}/{change.sequence}/{kind}"
-        planned.append(PlannedAction(key, kind, alert.alert_id, json.dumps(payload)))
+        planned.append(PlannedAction(key(kind), kind, alert.alert_id, json.dumps(payload)))
 
     if actions.ResultEvent:
         attach = snapshot if (actions.AttachSnapshot and change.transition == "new") else ""
@@ -77,7 +79,7 @@ def plan_actions(change: AlertChange, rule: RuleSettings, source: str, snapshot:
             "category": note.Category, "labels": list(dict.fromkeys(labels)),
             "severity": note.Severity or alert.severity, "content": alert.summary,
             "description": f"app-vision alert {alert.alert_id} ({rule.Name})",
-            "requestId": str(uuid.uuid5(_KEY_NAMESPACE, f"{alert.alert_id}/{change.sequence}/notification")),
+            "requestId": str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
         })
     return planned
 

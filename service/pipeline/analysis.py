@@ -25,12 +25,13 @@ from service.pipeline.frames import DropReason, Frame
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.sighting import AnalysedFrame
 from service.pipeline.snapshots import head_boxes
-from service.pipeline.tracking import Box, Observation
+from service.pipeline.tracking import Box, Observation, iou
 from service.vision.detection import Detection
 from service.vision.motion import MotionGate, MotionParams
 
 INFERENCE_TIMEOUT_S = 30.0
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
+_DECODE_FLAGS = {**dict(_REDUCED), 1: cv2.IMREAD_COLOR}
 
 
 class VisionEngine(Protocol):
@@ -44,9 +45,12 @@ class VisionEngine(Protocol):
 @dataclass(slots=True)
 class _Camera:
     gate: MotionGate
+    models: tuple[str, ...]  # the camera's models, rules' models included
+    runs: tuple[str, ...]  # models plus the privacy face model: what each analysed frame runs
+    inputs: list[tuple[int, int]]  # each model's input size, for the reduced decode
     source_size: tuple[int, int] | None = None
+    factor: int = 1  # reduced-decode factor for source_size
     last_analysed_s: float = -math.inf
-    motion_pct: float = 0.0
 
 
 def reduction_factor(source: tuple[int, int], inputs: list[tuple[int, int]]) -> int:
@@ -66,6 +70,8 @@ class FrameAnalyser:
         self._engine = engine
         self._clock = clock
         self._cameras: dict[str, _Camera] = {}
+        privacy = settings.Privacy
+        self._face_model = privacy.FaceModel if privacy.BlurFaces else ""
         self._forced: set[str] = set()
         self._lock = threading.Lock()
 
@@ -74,57 +80,46 @@ class FrameAnalyser:
         with self._lock:
             self._forced.add(camera)
 
-    def motion_pct(self, camera: str) -> float:
-        """Changed share of the camera's last gated frame, %."""
-        state = self._cameras.get(camera)
-        return state.motion_pct if state is not None else 0.0
-
     def analyse(self, frame: Frame) -> AnalysedFrame | DropReason:
         """The frame's detections, or why it was skipped; FrameDecodeError for unreadable bytes."""
         now = self._clock()
         if now - frame.origin_ns / 1e9 > self._settings.MaxFrameAgeS:
             return DropReason.STALE
         camera = self._camera(frame.camera)
-        models = self._settings.models_for(frame.camera)
-        image, factor = self._decode(frame, camera, models)
+        image, factor = self._decode(frame, camera)
         with self._lock:
             forced = frame.forced or frame.camera in self._forced
             self._forced.discard(frame.camera)
         if self._settings.Motion.Enabled:
             verdict = camera.gate.check(image)
-            camera.motion_pct = verdict.changed_pct
             heartbeat_due = now - camera.last_analysed_s >= self._settings.HeartbeatS
             if not (verdict.motion or forced or heartbeat_due):
                 return DropReason.NO_MOTION
         camera.last_analysed_s = now
-        return self._infer(frame, image, float(factor), models)
+        return self._infer(frame, image, float(factor), camera)
 
-    def _infer(
-        self, frame: Frame, image: NDArray[np.uint8], factor: float, models: tuple[str, ...]
-    ) -> AnalysedFrame:
-        privacy = self._settings.Privacy
-        face_model = privacy.FaceModel if privacy.BlurFaces else ""
-        names = (*models, face_model) if face_model and face_model not in models else models
+    def _infer(self, frame: Frame, image: NDArray[np.uint8], factor: float, camera: _Camera) -> AnalysedFrame:
+        face_model = self._face_model
         started = time.perf_counter()
         finished: dict[str, float] = {}
         futures: dict[str, Future[list[Detection]]] = {}
-        for name in names:
+        for name in camera.runs:
             futures[name] = self._engine.submit(name, image)
             futures[name].add_done_callback(_stamp(finished, name))
         results = {name: future.result(INFERENCE_TIMEOUT_S) for name, future in futures.items()}
         observations = tuple(
             Observation(name, d.label, d.score, _scaled(d.box, factor))
-            for name in models for d in results[name]
+            for name in camera.models for d in results[name]
         )
         faces: tuple[Box, ...] | None = None
-        if privacy.BlurFaces:
+        if self._settings.Privacy.BlurFaces:
             found = [_scaled(d.box, factor) for d in results[face_model]] if face_model else []
             faces = (*found, *uncovered_heads(observations, found))
         height, width = image.shape[:2]
         return AnalysedFrame(
             frame.camera, round(width * factor), round(height * factor), observations, frame.origin_ns,
             self._clock(), frame.event_id, image, factor, faces,
-            tuple((name, finished.get(name, time.perf_counter()) - started) for name in names),
+            tuple((name, finished.get(name, time.perf_counter()) - started) for name in camera.runs),
         )
 
     def _camera(self, name: str) -> _Camera:
@@ -135,32 +130,28 @@ class FrameAnalyser:
             masks = tuple(tuple(p) for p in device.MotionMasks) if device is not None else ()
             params = MotionParams(motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct,
                                   motion.BackgroundAlpha, masks)
-            state = self._cameras[name] = _Camera(MotionGate(params))
+            models = self._settings.models_for(name)
+            face = self._face_model
+            runs = (*models, face) if face and face not in models else models
+            inputs = [self._engine.input_size(model) for model in models]
+            state = self._cameras[name] = _Camera(MotionGate(params), models, runs, inputs)
         return state
 
-    def _decode(
-        self, frame: Frame, camera: _Camera, models: tuple[str, ...]
-    ) -> tuple[NDArray[np.uint8], int]:
-        factor = 1
+    def _decode(self, frame: Frame, camera: _Camera) -> tuple[NDArray[np.uint8], int]:
         reducible = self._settings.DecodeReduced and frame.media_type == "image/jpeg"
-        if reducible and camera.source_size is not None:
-            factor = reduction_factor(camera.source_size, [self._engine.input_size(m) for m in models])
-        flag = dict(_REDUCED).get(factor, cv2.IMREAD_COLOR)
-        image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), flag)
+        factor = camera.factor if reducible else 1
+        image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), _DECODE_FLAGS[factor])
         if image is None or image.size == 0:
             raise FrameDecodeError(frame.camera, f"{len(frame.data)} B of {frame.media_type} do not decode")
-        camera.source_size = (image.shape[1] * factor, image.shape[0] * factor)
+        source = (image.shape[1] * factor, image.shape[0] * factor)
+        if source != camera.source_size:  # a new camera, or its resolution changed
+            camera.source_size, camera.factor = source, reduction_factor(source, camera.inputs)
         return np.asarray(image, np.uint8), factor
 
 
 def uncovered_heads(observations: tuple[Observation, ...], faces: list[Box]) -> list[Box]:
     """Head areas of people in whom the face model found no face: a missed face is still blurred."""
-    heads = []
-    for head in head_boxes(observations):
-        covered = any(f[0] < head[2] and head[0] < f[2] and f[1] < head[3] and head[1] < f[3] for f in faces)
-        if not covered:
-            heads.append(head)
-    return heads
+    return [head for head in head_boxes(observations) if not any(iou(face, head) > 0 for face in faces)]
 
 
 def _stamp(finished: dict[str, float], name: str) -> Callable[[Future[list[Detection]]], None]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from service.pipeline.rule_settings import DetectionCondition, SensorCondition
 from service.pipeline.sensors import SensorTable, SensorUpdate, SensorValue
+from service.pipeline.tracking import Box
 
-Box = tuple[float, float, float, float]
 Polygon = Sequence[tuple[float, float]]
 
 

@@ -171,9 +171,9 @@ class ControlLoop:
     def _save_snapshot(self, change: AlertChange, frame: AnalysedFrame | None) -> str:
         deps = self._deps
         camera = change.alert.camera
-        same_frame = frame is not None and frame.camera == camera and change.frame is not None
-        if same_frame and frame is not None and frame.image is not None and change.frame is not None:
-            image = annotate(frame.image, change.frame.sightings, frame.scale, frame.faces)
+        view = change.frame
+        if frame is not None and frame.image is not None and view is not None and frame.camera == camera:
+            image = annotate(frame.image, view.sightings, frame.scale, frame.faces)
             jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)
         else:
             latest = deps.snapshots.latest(camera) if camera else None

@@ -65,16 +65,16 @@ class _Rule:
     def __init__(self, settings: RuleSettings) -> None:
         self.settings = settings
         self.name = settings.Name
+        self.kind = settings.kind
         self.filter = (
             DetectionFilter(settings.Detection, settings.Model) if settings.Detection is not None else None
         )
         self.hours = ActiveHours(settings.ActiveHours)
 
     def watches(self, camera: str) -> bool:
-        trigger = self.settings.Trigger
-        if trigger is not None:
-            return trigger.Camera == camera
-        return self.filter is not None and (not self.settings.Cameras or camera in self.settings.Cameras)
+        if self.settings.Trigger is not None:
+            return self.settings.Trigger.Camera == camera
+        return self.kind == "detection" and (not self.settings.Cameras or camera in self.settings.Cameras)
 
 
 class RuleEngine:
@@ -92,12 +92,12 @@ class RuleEngine:
         out = _Collector()
         now = view.analysed_s
         for rule in self._rules:
-            if rule.filter is None or not rule.watches(view.camera):
+            if rule.filter is None or not rule.watches(view.camera):  # sensor rules watch no camera
                 continue
             matches = rule.filter.matching(view)
             if not self._sensors_hold(rule, None, now):
                 matches = ()
-            if rule.settings.Trigger is not None:
+            if rule.kind == "fusion":
                 self._fusion_frame(rule, view, matches, out)
             else:
                 self._detection_frame(rule, view, matches, out)
@@ -124,7 +124,7 @@ class RuleEngine:
                     self._windows[rule.name] = _Window(now, now + trigger.WindowS, cause)
                     if trigger.RequestFrame:
                         out.requests.append(trigger.Camera)
-            elif rule.filter is None and self._sensors_hold(rule, update, now):
+            elif rule.kind == "sensor" and self._sensors_hold(rule, update, now):
                 self._hit(rule, "", now, (), None, f"{rule.name}: sensor conditions hold", out)
         return out.output()
 

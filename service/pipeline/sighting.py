@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from service.pipeline.conditions import Box, FrameView, Sighting, zones_of
+from service.pipeline.conditions import FrameView, Sighting, zones_of
 from service.pipeline.settings import PipelineSettings
-from service.pipeline.tracking import Observation, Tracker
+from service.pipeline.tracking import Box, Observation, Tracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,3 @@ class Sighter:
             frame.camera, frame.width, frame.height, sightings, frame.origin_ns, frame.analysed_s,
             latency_s, frame.event_id,
         )
-
-    def track_count(self, camera: str) -> int:
-        """Live tracks of a camera."""
-        tracker = self._trackers.get(camera)
-        return len(tracker) if tracker is not None else 0

@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 
 from service.pipeline.conditions import Sighting
 from service.pipeline.settings import SnapshotSettings
+from service.pipeline.tracking import Box
 
-Box = tuple[float, float, float, float]
 Image = NDArray[np.uint8]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+\.jpg$")
 _GREEN = (60, 200, 60)

@@ -48,7 +48,6 @@ class Runner:
     """Runs one compiled model; thread-safe."""
 
     def __init__(self, parts: RunnerParts) -> None:
-        self._parts = parts
         self._decoder = parts.decoder
         self._size = (parts.width, parts.height)
         self._fit = stretch if parts.spec.Resize != "letterbox" else letterbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -77,6 +78,41 @@ class ServiceProcess:
             self.process.wait(timeout=5)
             raise AssertionError(f"no exit within {timeout_s} s of SIGTERM; log:\n{self.log()}") from None
         return code, time.monotonic() - started
+
+
+def launch_service(
+    workdir: Path, env: dict[str, str], args: tuple[str, ...] = (), wait_ping: bool = True
+) -> ServiceProcess:
+    """Starts `app-vision run -cd <repo>/res [args]` in `workdir` on a free port with `env` over
+    the parent's environment (EDGEX_*, MESSAGEBUS_*, SERVICE_* left out); by default waits until
+    ping answers, and kills the process if it exits or never answers."""
+    port = free_port()
+    log_path = workdir / f"app-vision-{port}.log"
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("EDGEX_", "MESSAGEBUS_", "SERVICE_"))},
+        "EDGEX_SECURITY_SECRET_STORE": "false",
+        "SERVICE_HOST": "127.0.0.1",
+        "SERVICE_PORT": str(port),
+        **env,
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(APP_VISION), "run", "-cd", str(REPO / "res"), *args],
+            cwd=workdir,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = ServiceProcess(port, log_path, process)
+    if wait_ping:
+        try:
+            wait_until(lambda: service.ping_ok() or process.poll() is not None, START_TIMEOUT_S, "ping")
+            assert process.poll() is None, f"app-vision exited with {process.returncode}:\n{service.log()}"
+        except AssertionError:
+            process.kill()
+            process.wait(timeout=5)
+            raise
+    return service
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """core-keeper at run time: registration of a real `app-vision run`, live Writable changes.
 
-Against the spec-validating core-keeper stand-in of tests/ship/test_keeper.py (real HTTP on
+Against the spec-validating core-keeper stand-in of tests/fakes/keeper.py (real HTTP on
 loopback). The process test starts the console script with the in-process memory bus.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,7 +28,7 @@ from service.edgex.keeper import Registration, config_topic
 from service.edgex.wire_format import WireFormat
 from service.registry import KeeperRuntime, KeeperSettings, LiveWritable, keeper_settings
 from tests.fakes.keeper import FakeKeeper, running_keeper
-from tests.service.harness import APP_VISION, REPO, START_TIMEOUT_S, ServiceProcess, free_port, wait_until
+from tests.service.harness import ServiceProcess, free_port, launch_service
 
 PRIVATE = "edgex/v4/app-vision"
 BASE_ENV = {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory"}
@@ -183,29 +182,13 @@ def test_registration_failure_is_logged_not_raised(caplog: pytest.LogCaptureFixt
 
 
 def _start_process(tmp_path: Path, keeper: FakeKeeper, args: tuple[str, ...]) -> ServiceProcess:
-    port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("EDGEX_", "MESSAGEBUS_", "SERVICE_"))},
         **BASE_ENV,
-        "SERVICE_HOST": "127.0.0.1",
-        "SERVICE_PORT": str(port),
         "REGISTRY_HOST": "127.0.0.1",
         "REGISTRY_PORT": str(_port(keeper)),
         "SERVICE_HEALTHCHECKINTERVAL": "7s",
     }
-    log_path = tmp_path / "app-vision.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(APP_VISION), "run", "-cd", str(REPO / "res"), *args],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    service = ServiceProcess(port, log_path, process)
-    wait_until(lambda: service.ping_ok() or process.poll() is not None, START_TIMEOUT_S, "ping")
-    assert process.poll() is None, f"app-vision exited with {process.returncode}:\n{service.log()}"
-    return service
+    return launch_service(tmp_path, env, args)
 
 
 def test_run_registers_applies_live_log_level_and_deregisters_on_sigterm(

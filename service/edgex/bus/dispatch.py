@@ -1,4 +1,7 @@
-"""Subscription table and delivery shared by the bus clients: decode once, call every match."""
+"""Subscription table and delivery shared by the bus clients: decode once, call every match.
+
+Patterns are split and checked once, when subscribed; a message costs one split of its topic.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from service.edgex.bus.base import EnvelopeHandler, ErrorHandler
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.errors import DecodeError
-from service.edgex.topics import topic_matches
+from service.edgex.topics import levels_match, split_pattern
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Subscription:
     pattern: str
+    levels: tuple[str, ...]  # split_pattern(pattern)
     handler: EnvelopeHandler
     on_error: ErrorHandler
 
@@ -31,11 +35,10 @@ class SubscriptionTable:
 
     def add(self, topics: Sequence[str], handler: EnvelopeHandler, on_error: ErrorHandler) -> None:
         """Raises InvalidTopicPattern for a misplaced '#' or '+' before anything is subscribed."""
-        for topic in topics:
-            topic_matches(topic, topic)  # validates the pattern
+        subs = [Subscription(topic, split_pattern(topic), handler, on_error) for topic in topics]
         with self._lock:
-            for topic in topics:
-                self._subs[topic] = Subscription(topic, handler, on_error)
+            for sub in subs:
+                self._subs[sub.pattern] = sub
 
     def remove(self, topics: Sequence[str]) -> list[str]:
         """Drop `topics`; returns those that were subscribed."""
@@ -55,7 +58,8 @@ class SubscriptionTable:
             return self._subs.get(pattern)
 
     def matching(self, topic: str) -> list[Subscription]:
-        return [sub for sub in self.all() if topic_matches(sub.pattern, topic)]
+        levels = topic.split("/")
+        return [sub for sub in self.all() if levels_match(sub.levels, levels)]
 
 
 def deliver(subs: Sequence[Subscription], topic: str, decode: Callable[[], MessageEnvelope]) -> None:

@@ -21,6 +21,7 @@ from service.edgex.envelope import (
     payload_bytes,
 )
 from service.edgex.errors import EnvelopeDecodeError
+from service.edgex.plain import media_type_of
 
 FORMATS = ("nats", "json")
 CONTENT_TYPE = "Content-Type"
@@ -97,7 +98,7 @@ def _error_code(text: str) -> int:
 def _payload(body: bytes, content_type: str) -> bytes | str | None:
     if not body:
         return None
-    if content_type.split(";", 1)[0].strip().lower() != TEXT:
+    if media_type_of(content_type) != TEXT:
         return bytes(body)
     try:
         return bytes(body).decode("utf-8")
