@@ -182,6 +182,13 @@ class RuleSettings(StrictModel):
             raise ValueError(f"rule {self.Name}: a Trigger needs a Detection condition")
         if self.Trigger is not None and self.Cameras and self.Cameras != [self.Trigger.Camera]:
             raise ValueError(f"rule {self.Name}: Cameras must be empty or [Trigger.Camera]")
+        instant = [c for c in self.Sensors if c.Op in {"rising", "falling"} and c.WithinS == 0]
+        if instant and self.Detection is not None:
+            # Detection and fusion rules are evaluated on frames, never on the reading itself.
+            raise ValueError(
+                f"rule {self.Name}: a {instant[0].Op} edge on {instant[0].Device}/{instant[0].Resource} "
+                "needs WithinS > 0 in a rule with a Detection condition"
+            )
         return self
 
     @property

@@ -44,6 +44,9 @@ def test_rule_kinds(rule: dict[str, Any], kind: str) -> None:
     assert RuleSettings.model_validate(rule).kind == kind
 
 
+RISING_NOW = {"Device": "d", "Resource": "r", "Op": "rising"}  # an edge of "this very reading"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -75,6 +78,10 @@ def test_rule_kinds(rule: dict[str, Any], kind: str) -> None:
         (
             {"Rules": [{"Name": "x", "Sensors": [{"Device": "d", "Resource": "r", "Op": "active_within"}]}]},
             "WithinS > 0",
+        ),
+        (
+            {"Rules": [{"Name": "x", "Detection": {}, "Sensors": [RISING_NOW]}]},
+            "rising edge on d/r needs WithinS > 0",
         ),
         ({"Rules": [{"Name": "x", "Detection": {}, "ActiveHours": [{"Start": "25:00"}]}]}, "is not HH:MM"),
         (
