@@ -17,8 +17,17 @@ import yaml
 from service.config.errors import ConfigError
 from service.config.sources import RawConfig
 
-_TRUE = {"1", "t", "true", "yes", "on"}
-_FALSE = {"0", "f", "false", "no", "off"}
+# Go's strconv.ParseBool, which go-mod-bootstrap uses for overrides and EDGEX_USE_REGISTRY & co.
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def parse_go_bool(text: str) -> bool:
+    """A boolean spelled as Go's strconv.ParseBool accepts it; anything else is a ValueError."""
+    value = text.strip()
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ValueError(f"expects true or false, got {text!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +73,7 @@ def apply_env_overrides(
 def convert(text: str, current: object) -> object:
     """`text` converted to the type of `current` (the value it replaces)."""
     if isinstance(current, bool):
-        lowered = text.strip().lower()
-        if lowered in _TRUE or lowered in _FALSE:
-            return lowered in _TRUE
-        raise ValueError(f"expects true or false, got {text!r}")
+        return parse_go_bool(text)
     if isinstance(current, int):
         try:
             return int(text.strip())

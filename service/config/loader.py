@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from service.config.duration import parse_duration_s
-from service.config.env import EnvOverride, apply_env_overrides
+from service.config.env import EnvOverride, apply_env_overrides, parse_go_bool
 from service.config.errors import ConfigError, UnsupportedModeError
 from service.config.provider import ProviderRequest, load_layers, provider_url
 from service.config.redact import redact
@@ -32,7 +32,6 @@ M = TypeVar("M", bound=BaseModel)
 DEFAULT_CONFIG_DIR = "res"
 DEFAULT_CONFIG_FILE = "configuration.yaml"
 SERVICE_KEY = "app-vision"
-_TRUE = {"1", "t", "true", "yes"}
 DEMO_OVERLAY: Mapping[str, object] = {
     "MessageBus": {"Type": "memory"},
     "AppCustom": {"Pipeline": {"Simulator": {"Enabled": True}}},
@@ -155,7 +154,7 @@ def check_security_mode(environ: Mapping[str, str]) -> None:
             "EDGEX_SECURITY_SECRET_STORE is not set: running in insecure mode (Writable.InsecureSecrets)"
         )
         return
-    if value.strip().lower() != "false":
+    if value != "false":  # go-mod-bootstrap compares the exact string: "False" means secure
         raise UnsupportedModeError(
             [
                 f"EDGEX_SECURITY_SECRET_STORE={value}: EdgeX secure mode (secret store, JWT) is not "
@@ -206,7 +205,10 @@ def _flag(environ: Mapping[str, str], variable: str, flag: bool) -> bool:
     value = environ.get(variable)
     if value is None:
         return flag
-    return value.strip().lower() in _TRUE
+    try:
+        return parse_go_bool(value)
+    except ValueError as exc:
+        raise ConfigError([f"{variable}: {exc}"]) from exc
 
 
 def _seconds(environ: Mapping[str, str], variable: str, default: float) -> float:

@@ -385,14 +385,14 @@ def test_null_maps_are_empty(tmp_path: Path) -> None:
 # --- security mode ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["true", "", "yes", "TRUE"])
+@pytest.mark.parametrize("value", ["true", "", "yes", "TRUE", "False", " false"])
 def test_secure_mode_is_refused_with_a_clear_message(value: str) -> None:
     with pytest.raises(UnsupportedModeError, match="set EDGEX_SECURITY_SECRET_STORE=false"):
         load_config(Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": value})
 
 
 @pytest.mark.parametrize(
-    "env", [{}, {"EDGEX_SECURITY_SECRET_STORE": "false"}, {"EDGEX_SECURITY_SECRET_STORE": "False"}]
+    "env", [{}, {"EDGEX_SECURITY_SECRET_STORE": "false"}]
 )
 def test_insecure_mode_starts(env: dict[str, str]) -> None:
     assert load_config(Config, LoadOptions(), env).config.Service.Port == 59760

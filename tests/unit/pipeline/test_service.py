@@ -57,19 +57,22 @@ class Harness:
         self.notes = StubNotifications()
         self.metrics = Metrics()
         settings = {"Outbox": {"BackoffInitialS": 0.05, "BackoffMaxS": 0.2}, **settings}
-        self.pipeline = Pipeline(
-            PipelineDeps(
-                PipelineSettings.model_validate(settings),
-                self.engine,
-                self.bus,
-                self.commands,
-                self.notes,
-                self.metrics,
-                WireFormat(),
-                "edgex",
-                tmp_path,
-            )
+        deps = PipelineDeps(
+            PipelineSettings.model_validate(settings),
+            self.engine,
+            self.bus,
+            self.commands,
+            self.notes,
+            self.metrics,
+            WireFormat(),
+            "edgex",
+            tmp_path,
         )
+        try:
+            self.pipeline = Pipeline(deps)
+        except Exception:
+            self.bus.close()  # no bus thread may outlive a test that expects the pipeline to refuse
+            raise
 
     def publish_frame(self, camera: str, data: bytes) -> None:
         req = new_add_event_request(
