@@ -6,7 +6,7 @@ nothing when the manifest already matches models.lock, and otherwise downloads ~
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +15,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from service.vision.engine import Engine
-from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, bundled_models
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.models)
-
-
-@pytest.fixture(scope="session")
-def models_dir() -> Path:
-    """The fetched bundled models (fetch is a no-op when already in place)."""
-    return fetch_models(ROOT / "models.lock", ROOT / ".cache" / "models").models_dir
-
-
-@pytest.fixture(scope="session")
-def engine(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """One engine for the bundled models, shared by the session (as cameras share it)."""
-    settings = EngineSettings(ModelsDir=models_dir, CacheDir=tmp_path_factory.mktemp("ov-cache"))
-    with Engine(bundled_models(), settings) as shared:
-        yield shared
 
 
 @pytest.fixture(scope="session")

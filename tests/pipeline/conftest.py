@@ -26,15 +26,11 @@ from service.metrics import Metrics
 from service.pipeline.service import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
 from service.vision.engine import Engine
-from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, bundled_models
 from tests.bus.brokers import Broker, mosquitto
 from tests.fakes.core_command import FakeCoreCommand
 from tests.fakes.support_notifications import FakeSupportNotifications
 from tests.pipeline.plain import PlainMqtt
 from tests.unit.pipeline.support import wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,15 +40,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.models)
             if "broker" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.bus)
-
-
-@pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The bundled models (fetched once; a no-op when .cache/models is current), shared."""
-    models_dir = fetch_models(ROOT / "models.lock", ROOT / ".cache" / "models").models_dir
-    settings = EngineSettings(ModelsDir=models_dir, CacheDir=tmp_path_factory.mktemp("ov-cache"))
-    with Engine(bundled_models(), settings) as shared:
-        yield shared
 
 
 @pytest.fixture

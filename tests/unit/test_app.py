@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -23,8 +24,8 @@ from service.metrics import Metrics
 
 EVENT_TOPIC = "edgex/events/device/device-virtual/camera/cam-1/Frame"
 
-# Tests change the working directory; the fetched models stay in the checkout (make models).
-MODELS_DIR = str(Path(__file__).resolve().parents[2] / ".cache" / "models")
+# Set for the session by tests/conftest.py: tests change the working directory.
+MODELS_DIR = os.environ["APPCUSTOM_ENGINE_MODELSDIR"]
 
 
 class RecordingSink:
