@@ -317,9 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(
-    rows: list[tuple[Result, AppRun, AppRun]], args: argparse.Namespace, decode_ms: float
-) -> None:
+def report(rows: list[tuple[Result, AppRun, AppRun]], args: argparse.Namespace, decode_ms: float) -> None:
     """One row per scenario; references are the mean of benchmark_app just before and just after it."""
     print(
         f"end-to-end over Mosquitto: {args.cameras} cameras, 640x480 JPEG in CBOR events, closed loop, "

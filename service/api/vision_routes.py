@@ -108,45 +108,82 @@ def _ns(seconds: float | None) -> int | None:
 
 
 def detection_out(s: Sighting) -> DetectionOut:
-    return DetectionOut(label=s.label, score=round(s.score, 4), box=[round(v, 1) for v in s.box],
-                        zones=list(s.zones), model=s.model, trackId=s.track_id, stationary=s.stationary)
+    return DetectionOut(
+        label=s.label,
+        score=round(s.score, 4),
+        box=[round(v, 1) for v in s.box],
+        zones=list(s.zones),
+        model=s.model,
+        trackId=s.track_id,
+        stationary=s.stationary,
+    )
 
 
 def action_out(a: ActionOutcome) -> ActionOut:
-    return ActionOut(key=a.key, kind=a.kind, outcome=a.outcome, attempts=a.attempts,
-                     latencyMs=None if a.latency_ms is None else round(a.latency_ms, 2), detail=a.detail,
-                     at=round(a.at_s * 1e9))
+    return ActionOut(
+        key=a.key,
+        kind=a.kind,
+        outcome=a.outcome,
+        attempts=a.attempts,
+        latencyMs=None if a.latency_ms is None else round(a.latency_ms, 2),
+        detail=a.detail,
+        at=round(a.at_s * 1e9),
+    )
 
 
 def alert_out(a: Alert) -> AlertOut:
     return AlertOut(
-        alertId=a.alert_id, rule=a.rule, camera=a.camera, severity=a.severity, model=a.model,
-        summary=a.summary, state=a.state, startedAt=round(a.started_s * 1e9),
-        updatedAt=round(a.updated_s * 1e9), endedAt=_ns(a.ended_s), updates=a.updates,
+        alertId=a.alert_id,
+        rule=a.rule,
+        camera=a.camera,
+        severity=a.severity,
+        model=a.model,
+        summary=a.summary,
+        state=a.state,
+        startedAt=round(a.started_s * 1e9),
+        updatedAt=round(a.updated_s * 1e9),
+        endedAt=_ns(a.ended_s),
+        updates=a.updates,
         latencyMs=None if a.latency_s is None else round(a.latency_s * 1000, 2),
         snapshotUrl=f"{API_BASE}/alerts/{a.alert_id}/snapshot.jpg" if a.snapshot else "",
-        detections=[detection_out(s) for s in a.sightings], actions=[action_out(x) for x in a.actions],
+        detections=[detection_out(s) for s in a.sightings],
+        actions=[action_out(x) for x in a.actions],
     )
 
 
 def camera_out(c: CameraStatus) -> CameraOut:
     return CameraOut(
-        name=c.name, role=c.role, models=list(c.models), framesReceived=c.frames_received,
-        framesAnalysed=c.frames_analysed, fpsReceived=round(c.fps_received, 2),
-        fpsAnalysed=round(c.fps_analysed, 2), drops=dict(c.drops), lastFrameAt=_ns(c.last_frame_s),
+        name=c.name,
+        role=c.role,
+        models=list(c.models),
+        framesReceived=c.frames_received,
+        framesAnalysed=c.frames_analysed,
+        fpsReceived=round(c.fps_received, 2),
+        fpsAnalysed=round(c.fps_analysed, 2),
+        drops=dict(c.drops),
+        lastFrameAt=_ns(c.last_frame_s),
         lastAnalysedAt=_ns(c.last_analysed_s),
         lastLatencyMs=None if c.last_latency_ms is None else round(c.last_latency_ms, 2),
-        detections=[detection_out(s) for s in c.sightings], zones=list(c.zones),
+        detections=[detection_out(s) for s in c.sightings],
+        zones=list(c.zones),
         snapshotUrl=f"{API_BASE}/cameras/{quote(c.name, safe='')}/snapshot.jpg" if c.has_snapshot else "",
     )
 
 
 def outbox_item_out(item: OutboxItem) -> dict[str, object]:
     return {
-        "id": item.row_id, "key": item.key, "kind": item.kind, "alertId": item.alert_id, "state": item.state,
-        "attempts": item.attempts, "nextAttemptAt": _ns(item.next_attempt_s),
-        "createdAt": _ns(item.created_s), "doneAt": _ns(item.done_s), "lastError": item.last_error,
-        "latencyMs": item.latency_ms, "result": item.result,
+        "id": item.row_id,
+        "key": item.key,
+        "kind": item.kind,
+        "alertId": item.alert_id,
+        "state": item.state,
+        "attempts": item.attempts,
+        "nextAttemptAt": _ns(item.next_attempt_s),
+        "createdAt": _ns(item.created_s),
+        "doneAt": _ns(item.done_s),
+        "lastError": item.last_error,
+        "latencyMs": item.latency_ms,
+        "result": item.result,
     }
 
 
@@ -170,9 +207,12 @@ def vision_router(view: VisionView) -> APIRouter:
     ) -> dict[str, object]:
         active = view.active_alerts() if state != "recent" else []
         recent = view.recent_alerts() if state != "active" else []
-        return {"apiVersion": API_VERSION, "statusCode": 200,
-                "active": [alert_out(a) for a in active[-limit:]],
-                "recent": [alert_out(a) for a in recent[:limit]]}
+        return {
+            "apiVersion": API_VERSION,
+            "statusCode": 200,
+            "active": [alert_out(a) for a in active[-limit:]],
+            "recent": [alert_out(a) for a in recent[:limit]],
+        }
 
     @router.get(f"{API_BASE}/alerts/{{alert_id}}", response_model=None)
     def alert(alert_id: str) -> dict[str, object] | Response:
@@ -205,9 +245,19 @@ def vision_router(view: VisionView) -> APIRouter:
 
     @router.get(f"{API_BASE}/sensors")
     def sensors() -> dict[str, object]:
-        rows = [{"device": s.device, "resource": s.resource, "valueType": s.value_type, "value": s.value,
-                 "origin": s.origin_ns, "updatedAt": _ns(s.updated_s), "lastRisingAt": _ns(s.last_rising_s),
-                 "lastFallingAt": _ns(s.last_falling_s)} for s in view.sensor_states()]
+        rows = [
+            {
+                "device": s.device,
+                "resource": s.resource,
+                "valueType": s.value_type,
+                "value": s.value,
+                "origin": s.origin_ns,
+                "updatedAt": _ns(s.updated_s),
+                "lastRisingAt": _ns(s.last_rising_s),
+                "lastFallingAt": _ns(s.last_falling_s),
+            }
+            for s in view.sensor_states()
+        ]
         return {"apiVersion": API_VERSION, "statusCode": 200, "sensors": rows}
 
     @router.get("/", include_in_schema=False)

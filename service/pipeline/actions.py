@@ -75,12 +75,17 @@ def plan_actions(change: AlertChange, rule: RuleSettings, source: str, snapshot:
         note = actions.Notification
         labels = [rule.Name, *([alert.camera] if alert.camera else []), *note.Labels]
         labels.extend(sorted({s.label for s in alert.sightings}))
-        add(KIND_NOTIFICATION, {
-            "category": note.Category, "labels": list(dict.fromkeys(labels)),
-            "severity": note.Severity or alert.severity, "content": alert.summary,
-            "description": f"app-vision alert {alert.alert_id} ({rule.Name})",
-            "requestId": str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
-        })
+        add(
+            KIND_NOTIFICATION,
+            {
+                "category": note.Category,
+                "labels": list(dict.fromkeys(labels)),
+                "severity": note.Severity or alert.severity,
+                "content": alert.summary,
+                "description": f"app-vision alert {alert.alert_id} ({rule.Name})",
+                "requestId": str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
+            },
+        )
     return planned
 
 
@@ -111,8 +116,11 @@ class ActionSenders:
     @property
     def registry(self) -> dict[str, Sender]:
         """Kind -> send function."""
-        return {KIND_EVENT: self.send_event, KIND_COMMAND: self.send_command,
-                KIND_NOTIFICATION: self.send_notification}
+        return {
+            KIND_EVENT: self.send_event,
+            KIND_COMMAND: self.send_command,
+            KIND_NOTIFICATION: self.send_notification,
+        }
 
     def send_event(self, item: OutboxItem) -> str:
         """Publish a result event with a fresh id; returns the id."""
@@ -122,8 +130,14 @@ class ActionSenders:
         req = build_result_request(payload, jpeg)
         wire = self._deps.wire
         envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
-        topic = event_topic(self._deps.base_topic, RESULT_SERVICE, RESULT_PROFILE, RESULT_DEVICE,
-                            req.event.source_name, escape=wire.name_field_escape)
+        topic = event_topic(
+            self._deps.base_topic,
+            RESULT_SERVICE,
+            RESULT_PROFILE,
+            RESULT_DEVICE,
+            req.event.source_name,
+            escape=wire.name_field_escape,
+        )
         try:
             self._deps.bus.publish(topic, envelope)
         except BusUnavailable as exc:
@@ -152,10 +166,12 @@ class ActionSenders:
         payload = _payload(item)
         labels = payload.get("labels")
         notification = Notification(
-            content=str(payload["content"]), severity=_severity(payload.get("severity")),
+            content=str(payload["content"]),
+            severity=_severity(payload.get("severity")),
             category=str(payload.get("category") or ""),
             labels=tuple(str(label) for label in labels) if isinstance(labels, list) else (),
-            description=str(payload.get("description") or ""), request_id=str(payload.get("requestId") or ""),
+            description=str(payload.get("description") or ""),
+            request_id=str(payload.get("requestId") or ""),
         )
         try:
             return self._deps.notifications.send([notification])[0]

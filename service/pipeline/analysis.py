@@ -109,7 +109,8 @@ class FrameAnalyser:
         results = {name: future.result(INFERENCE_TIMEOUT_S) for name, future in futures.items()}
         observations = tuple(
             Observation(name, d.label, d.score, _scaled(d.box, factor))
-            for name in camera.models for d in results[name]
+            for name in camera.models
+            for d in results[name]
         )
         faces: tuple[Box, ...] | None = None
         if self._settings.Privacy.BlurFaces:
@@ -117,8 +118,16 @@ class FrameAnalyser:
             faces = (*found, *uncovered_heads(observations, found))
         height, width = image.shape[:2]
         return AnalysedFrame(
-            frame.camera, round(width * factor), round(height * factor), observations, frame.origin_ns,
-            self._clock(), frame.event_id, image, factor, faces,
+            frame.camera,
+            round(width * factor),
+            round(height * factor),
+            observations,
+            frame.origin_ns,
+            self._clock(),
+            frame.event_id,
+            image,
+            factor,
+            faces,
             tuple((name, finished.get(name, time.perf_counter()) - started) for name in camera.runs),
         )
 
@@ -128,8 +137,9 @@ class FrameAnalyser:
             motion = self._settings.Motion
             device = self._settings.Devices.get(name)
             masks = tuple(tuple(p) for p in device.MotionMasks) if device is not None else ()
-            params = MotionParams(motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct,
-                                  motion.BackgroundAlpha, masks)
+            params = MotionParams(
+                motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct, motion.BackgroundAlpha, masks
+            )
             models = self._settings.models_for(name)
             face = self._face_model
             runs = (*models, face) if face and face not in models else models

@@ -88,16 +88,25 @@ class CameraBoard:
         with self._lock:
             return sorted(self._cameras)
 
-    def status(self, camera: str, now_s: float, static: CameraStatic, drops: dict[str, int],
-               has_snapshot: bool) -> CameraStatus:
+    def status(
+        self, camera: str, now_s: float, static: CameraStatic, drops: dict[str, int], has_snapshot: bool
+    ) -> CameraStatus:
         """The camera's status now."""
         with self._lock:
             c = self._cameras.get(camera) or _Counters()
             return CameraStatus(
-                camera, static.role, static.models, c.received, c.analysed,
-                fps(c.received_at, now_s), fps(c.analysed_at, now_s),
-                drops, c.received_at[-1] if c.received_at else None,
+                camera,
+                static.role,
+                static.models,
+                c.received,
+                c.analysed,
+                fps(c.received_at, now_s),
+                fps(c.analysed_at, now_s),
+                drops,
+                c.received_at[-1] if c.received_at else None,
                 c.analysed_at[-1] if c.analysed_at else None,
                 None if c.last_latency_s is None else c.last_latency_s * 1000,
-                c.sightings, static.zones, has_snapshot,
+                c.sightings,
+                static.zones,
+                has_snapshot,
             )

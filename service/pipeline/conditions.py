@@ -82,7 +82,7 @@ class DetectionFilter:
             return False
         if sighting.score < cond.MinScore:
             return False
-        if cond.MedianScore > 0 and statistics.median(sighting.scores[-cond.MedianOf:]) < cond.MedianScore:
+        if cond.MedianScore > 0 and statistics.median(sighting.scores[-cond.MedianOf :]) < cond.MedianScore:
             return False
         area = max(0.0, sighting.box[2] - sighting.box[0]) * max(0.0, sighting.box[3] - sighting.box[1])
         if area < cond.MinAreaPx or (cond.MaxAreaPx and area > cond.MaxAreaPx):
@@ -121,8 +121,10 @@ def sensor_holds(
                 and update.state.resource == condition.Resource
                 and update.edge == condition.Op
             )
-        last = None if state is None else (
-            state.last_rising_s if condition.Op == "rising" else state.last_falling_s
+        last = (
+            None
+            if state is None
+            else (state.last_rising_s if condition.Op == "rising" else state.last_falling_s)
         )
         return last is not None and now_s - last <= condition.WithinS
     return state is not None and _compare(condition.Op, state.value, condition.Value)

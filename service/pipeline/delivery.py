@@ -26,7 +26,11 @@ class DeliveryWorker:
     """Delivers the due actions of one kind, oldest first."""
 
     def __init__(
-        self, outbox: Outbox, kind: str, send: Sender, on_outcome: OutcomeHandler,
+        self,
+        outbox: Outbox,
+        kind: str,
+        send: Sender,
+        on_outcome: OutcomeHandler,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.kind = kind
@@ -79,8 +83,9 @@ class DeliveryWorker:
         else:
             latency_ms = (time.perf_counter() - started) * 1000
             self._outbox.mark_delivered(item.row_id, latency_ms, result)
-            outcome = ActionOutcome(item.key, item.kind, "delivered", item.attempts + 1, latency_ms, result,
-                                    self._clock())
+            outcome = ActionOutcome(
+                item.key, item.kind, "delivered", item.attempts + 1, latency_ms, result, self._clock()
+            )
             self._on_outcome(item, outcome)
         return True
 
@@ -104,14 +109,24 @@ class DeliveryWorker:
         latency_ms = (time.perf_counter() - started) * 1000
         updated = self._outbox.mark_failed(item.row_id, str(exc), permanent, latency_ms)
         if updated.state == "dead":
-            LOG.error("outbox %s: %s dead-lettered after %d attempt(s): %s", self.kind, item.key,
-                      updated.attempts, exc)
+            LOG.error(
+                "outbox %s: %s dead-lettered after %d attempt(s): %s",
+                self.kind,
+                item.key,
+                updated.attempts,
+                exc,
+            )
         elif updated.attempts == 1:
             LOG.warning("outbox %s: %s failed, retrying with backoff: %s", self.kind, item.key, exc)
         else:
             LOG.debug("outbox %s: %s attempt %d failed: %s", self.kind, item.key, updated.attempts, exc)
         outcome = ActionOutcome(
-            item.key, item.kind, "dead" if updated.state == "dead" else "retrying", updated.attempts,
-            latency_ms, str(exc)[:200], self._clock(),
+            item.key,
+            item.kind,
+            "dead" if updated.state == "dead" else "retrying",
+            updated.attempts,
+            latency_ms,
+            str(exc)[:200],
+            self._clock(),
         )
         self._on_outcome(item, outcome)

@@ -1,11 +1,11 @@
 """Errors raised by the pipeline.
 
-    PipelineError
-     ├── PipelineConfigError    settings that cannot work with the loaded parts (unknown model, zone...)
-     ├── FrameDecodeError       a camera frame is not a readable JPEG/PNG
-     ├── OutboxError            the durable outbox cannot be opened or written
-     └── ActionError            one delivery attempt of an action failed (the outbox retries it)
-          └── PermanentActionError  the peer refused the action for good (dead-lettered, no retry)
+PipelineError
+ ├── PipelineConfigError    settings that cannot work with the loaded parts (unknown model, zone...)
+ ├── FrameDecodeError       a camera frame is not a readable JPEG/PNG
+ ├── OutboxError            the durable outbox cannot be opened or written
+ └── ActionError            one delivery attempt of an action failed (the outbox retries it)
+      └── PermanentActionError  the peer refused the action for good (dead-lettered, no retry)
 """
 
 from __future__ import annotations

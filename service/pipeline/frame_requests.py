@@ -29,7 +29,10 @@ class FrameRequester:
     """request(camera) is called on the control thread and returns at once."""
 
     def __init__(
-        self, settings: PipelineSettings, commands: CommandClient, slots: LatestFrameSlots,
+        self,
+        settings: PipelineSettings,
+        commands: CommandClient,
+        slots: LatestFrameSlots,
         analyser: FrameAnalyser,
     ) -> None:
         self._settings = settings

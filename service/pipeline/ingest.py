@@ -54,8 +54,17 @@ def split_event(req: AddEventRequest, received_ns: int, correlation_id: str = ""
         if reading.value_type == "Binary":
             media = reading.media_type.split(";")[0].strip().lower()
             if media in IMAGE_MEDIA_TYPES and reading.binary_value:
-                frames.append(Frame(event.device_name, reading.binary_value, media, origin, received_ns,
-                                    event.id, correlation_id))
+                frames.append(
+                    Frame(
+                        event.device_name,
+                        reading.binary_value,
+                        media,
+                        origin,
+                        received_ns,
+                        event.id,
+                        correlation_id,
+                    )
+                )
             else:
                 invalid.append(f"{reading.resource_name}: Binary {media or 'untyped'} is not an image")
             continue
@@ -64,6 +73,14 @@ def split_event(req: AddEventRequest, received_ns: int, correlation_id: str = ""
         except ReadingValueError as exc:
             invalid.append(str(exc))
             continue
-        readings.append(SensorReading(reading.device_name or event.device_name, reading.resource_name,
-                                      reading.value_type, value, origin, received_ns / 1e9))
+        readings.append(
+            SensorReading(
+                reading.device_name or event.device_name,
+                reading.resource_name,
+                reading.value_type,
+                value,
+                origin,
+                received_ns / 1e9,
+            )
+        )
     return Ingested(tuple(frames), tuple(readings), tuple(invalid))

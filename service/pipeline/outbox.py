@@ -137,8 +137,15 @@ class Outbox:
             self._db.execute(
                 "UPDATE outbox SET state = ?, attempts = ?, next_attempt_s = ?, last_error = ?,"
                 " latency_ms = ?, done_s = ? WHERE id = ?",
-                ("dead" if dead else "pending", attempts, now + delay, error[:500], latency_ms,
-                 now if dead else None, row_id),
+                (
+                    "dead" if dead else "pending",
+                    attempts,
+                    now + delay,
+                    error[:500],
+                    latency_ms,
+                    now if dead else None,
+                    row_id,
+                ),
             )
             if dead:
                 self._prune("dead", self._settings.KeepDead)
@@ -188,12 +195,35 @@ class Outbox:
 
 
 def _item(row: tuple[Any, ...]) -> OutboxItem:
-    (row_id, key, kind, alert_id, payload, state, attempts, next_s, created_s, error, done_s, latency,
-     result) = row
+    (
+        row_id,
+        key,
+        kind,
+        alert_id,
+        payload,
+        state,
+        attempts,
+        next_s,
+        created_s,
+        error,
+        done_s,
+        latency,
+        result,
+    ) = row
     return OutboxItem(
-        int(row_id), str(key), str(kind), str(alert_id), str(payload), _state(str(state)), int(attempts),
-        float(next_s), float(created_s), str(error),
-        None if done_s is None else float(done_s), None if latency is None else float(latency), str(result),
+        int(row_id),
+        str(key),
+        str(kind),
+        str(alert_id),
+        str(payload),
+        _state(str(state)),
+        int(attempts),
+        float(next_s),
+        float(created_s),
+        str(error),
+        None if done_s is None else float(done_s),
+        None if latency is None else float(latency),
+        str(result),
     )
 
 

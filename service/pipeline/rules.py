@@ -118,7 +118,10 @@ class RuleEngine:
             trigger = rule.settings.Trigger
             if trigger is not None:
                 edge_hit = (trigger.Device, trigger.Resource, trigger.Edge) == (
-                    state.device, state.resource, update.edge)
+                    state.device,
+                    state.resource,
+                    update.edge,
+                )
                 if edge_hit and rule.name not in self._windows:
                     cause = f"{state.device}/{state.resource} {update.edge}"
                     self._windows[rule.name] = _Window(now, now + trigger.WindowS, cause)
@@ -139,8 +142,9 @@ class RuleEngine:
             del self._windows[rule.name]
             if trigger.Expect == "absent":
                 labels = "/".join(rule.settings.Detection.Labels) if rule.settings.Detection else "object"
-                summary = (f"no {labels} seen by {trigger.Camera} within {trigger.WindowS:g} s "
-                           f"of {window.cause}")
+                summary = (
+                    f"no {labels} seen by {trigger.Camera} within {trigger.WindowS:g} s of {window.cause}"
+                )
                 self._hit(rule, trigger.Camera, now_s, (), None, summary, out)
         for (rule_name, _camera), lane in self._lanes.items():
             alert = lane.alert
@@ -190,15 +194,25 @@ class RuleEngine:
             self._hit(rule, view.camera, view.analysed_s, matches, view, summary, out)
 
     def _hit(
-        self, rule: _Rule, camera: str, now: float, sightings: tuple[Sighting, ...],
-        view: FrameView | None, summary: str, out: _Collector,
+        self,
+        rule: _Rule,
+        camera: str,
+        now: float,
+        sightings: tuple[Sighting, ...],
+        view: FrameView | None,
+        summary: str,
+        out: _Collector,
     ) -> None:
         """A match: update the active alert, or start a new one unless cooldown or hours forbid."""
         lane = self._lane(rule, camera)
         latency = view.latency_s if view is not None else None
         if lane.alert is not None:
-            alert = replace(lane.alert, last_match_s=now, sightings=sightings or lane.alert.sightings,
-                            latency_s=latency if latency is not None else lane.alert.latency_s)
+            alert = replace(
+                lane.alert,
+                last_match_s=now,
+                sightings=sightings or lane.alert.sightings,
+                latency_s=latency if latency is not None else lane.alert.latency_s,
+            )
             lane.alert = alert
             if now - lane.last_emit_s >= rule.settings.UpdateEveryS:
                 lane.alert = alert = replace(alert, updates=alert.updates + 1, updated_s=now)
@@ -212,16 +226,26 @@ class RuleEngine:
             return
         model = sightings[0].model if sightings else rule.settings.Model
         lane.alert = Alert(
-            alert_id=str(uuid.uuid4()), rule=rule.name, camera=camera, severity=rule.settings.Severity,
-            model=model, summary=summary, state="active", started_s=now, updated_s=now, last_match_s=now,
-            sightings=sightings, latency_s=latency,
+            alert_id=str(uuid.uuid4()),
+            rule=rule.name,
+            camera=camera,
+            severity=rule.settings.Severity,
+            model=model,
+            summary=summary,
+            state="active",
+            started_s=now,
+            updated_s=now,
+            last_match_s=now,
+            sightings=sightings,
+            latency_s=latency,
         )
         lane.last_new_s = now
         lane.sequence = 0
         self._emit(lane, "new", lane.alert, view, out)
 
-    def _emit(self, lane: _Lane, transition: Transition, alert: Alert, view: FrameView | None,
-              out: _Collector) -> None:
+    def _emit(
+        self, lane: _Lane, transition: Transition, alert: Alert, view: FrameView | None, out: _Collector
+    ) -> None:
         out.changes.append(AlertChange(transition, alert, view, lane.sequence))
         lane.sequence += 1
         lane.last_emit_s = alert.updated_s

@@ -80,8 +80,12 @@ class SensorTable:
             edge = _edge(before, reading.value)
             now = reading.received_s
             state = SensorState(
-                reading.device, reading.resource, reading.value_type, reading.value,
-                reading.origin_ns, now,
+                reading.device,
+                reading.resource,
+                reading.value_type,
+                reading.value,
+                reading.origin_ns,
+                now,
                 last_true_s=now if _truthy(reading.value) else (before.last_true_s if before else None),
                 last_rising_s=before.last_rising_s if before else None,
                 last_falling_s=before.last_falling_s if before else None,

@@ -1,9 +1,9 @@
 """The Pipeline: builds the stages, starts and stops them, takes events in, shows its state.
 
-    bus / HTTP trigger -> handle_event -> ingest -> latest-frame slots (frames) | control queue (readings)
-    workers: slot -> decode -> motion gate -> Engine.submit -> control queue
-    control: sighting (tracks, zones) -> rules -> alert book, snapshot -> outbox
-    delivery (one thread per kind): outbox -> bus publish | core-command | support-notifications
+bus / HTTP trigger -> handle_event -> ingest -> latest-frame slots (frames) | control queue (readings)
+workers: slot -> decode -> motion gate -> Engine.submit -> control queue
+control: sighting (tracks, zones) -> rules -> alert book, snapshot -> outbox
+delivery (one thread per kind): outbox -> bus publish | core-command | support-notifications
 """
 
 from __future__ import annotations
@@ -97,23 +97,41 @@ class Pipeline:
         self.outbox = Outbox(deps.state_dir / settings.Outbox.File, settings.Outbox, deps.clock)
         self.analyser = FrameAnalyser(settings, deps.engine, deps.clock)
         self._requester = FrameRequester(settings, deps.commands, self.slots, self.analyser)
-        senders = ActionSenders(SenderDeps(deps.bus, deps.wire, deps.base_topic, deps.commands,
-                                           deps.notifications, self.snapshots)).registry
+        senders = ActionSenders(
+            SenderDeps(
+                deps.bus, deps.wire, deps.base_topic, deps.commands, deps.notifications, self.snapshots
+            )
+        ).registry
         self._delivery = {
             kind: DeliveryWorker(self.outbox, kind, senders[kind], self._on_outcome, deps.clock)
             for kind in KINDS
         }
-        self.control = ControlLoop(ControlDeps(
-            settings, self.sensors, self.alerts, self.outbox, self.snapshots, self.board, deps.metrics,
-            on_enqueued=lambda kind: self._delivery[kind].wake(), request_frame=self._requester.request,
-            clock=deps.clock,
-        ))
+        self.control = ControlLoop(
+            ControlDeps(
+                settings,
+                self.sensors,
+                self.alerts,
+                self.outbox,
+                self.snapshots,
+                self.board,
+                deps.metrics,
+                on_enqueued=lambda kind: self._delivery[kind].wake(),
+                request_frame=self._requester.request,
+                clock=deps.clock,
+            )
+        )
         metrics = deps.metrics
         self._received = Children(metrics.frames_received_total)
         self._dropped = Children(metrics.frames_dropped_total)
         self._depth = Children(metrics.queue_depth)
-        self._workers = FrameWorkers(self.slots, self.analyser, self.control.submit, self.control.submit,
-                                     deps.metrics, settings.Workers)
+        self._workers = FrameWorkers(
+            self.slots,
+            self.analyser,
+            self.control.submit,
+            self.control.submit,
+            deps.metrics,
+            settings.Workers,
+        )
 
     def start(self) -> None:
         """Compile the models, then start delivery, control and the workers (in that order)."""
@@ -125,11 +143,17 @@ class Pipeline:
         self._workers.start()
         simulator = self.settings.Simulator
         if simulator.Enabled and simulator.Camera not in self.settings.Devices:
-            LOG.warning("Simulator.Enabled, but the settings did not come through "
-                        "service.simulator.embedded_default(): no simulated devices or demo rules will run")
-        LOG.info("pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending)",
-                 len(self.settings.Rules), self.settings.Workers, self.outbox.path,
-                 self.outbox.counts()["pending"])
+            LOG.warning(
+                "Simulator.Enabled, but the settings did not come through "
+                "service.simulator.embedded_default(): no simulated devices or demo rules will run"
+            )
+        LOG.info(
+            "pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending)",
+            len(self.settings.Rules),
+            self.settings.Workers,
+            self.outbox.path,
+            self.outbox.counts()["pending"],
+        )
 
     def stop(self) -> None:
         """Stop taking frames, drain the control queue, stop delivery, close the outbox."""
@@ -195,10 +219,16 @@ class Pipeline:
         out = []
         for name in sorted(set(configured) | set(self.board.names())):
             device = self.settings.Devices.get(name)
-            static = CameraStatic(self.settings.role_of(name), self.settings.models_for(name),
-                                  tuple(device.Zones) if device is not None else ())
-            out.append(self.board.status(name, now, static, self.slots.drops(name),
-                                         self.snapshots.latest(name) is not None))
+            static = CameraStatic(
+                self.settings.role_of(name),
+                self.settings.models_for(name),
+                tuple(device.Zones) if device is not None else (),
+            )
+            out.append(
+                self.board.status(
+                    name, now, static, self.slots.drops(name), self.snapshots.latest(name) is not None
+                )
+            )
         return out
 
     def latest_snapshot(self, camera: str) -> bytes | None:

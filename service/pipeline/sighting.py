@@ -54,14 +54,25 @@ class Sighter:
         zones = device.Zones if device is not None else {}
         sightings = tuple(
             Sighting(
-                obs.model, obs.label, obs.score, obs.box,
+                obs.model,
+                obs.label,
+                obs.score,
+                obs.box,
                 zones_of(obs.box, zones, frame.width, frame.height),
-                info.track_id, info.stationary, info.scores,
+                info.track_id,
+                info.stationary,
+                info.scores,
             )
             for obs, info in zip(frame.observations, infos, strict=True)
         )
         latency_s = max(0.0, frame.analysed_s - frame.origin_ns / 1e9)
         return FrameView(
-            frame.camera, frame.width, frame.height, sightings, frame.origin_ns, frame.analysed_s,
-            latency_s, frame.event_id,
+            frame.camera,
+            frame.width,
+            frame.height,
+            sightings,
+            frame.origin_ns,
+            frame.analysed_s,
+            latency_s,
+            frame.event_id,
         )

@@ -83,8 +83,16 @@ def annotate(image: Image, sightings: Sequence[Sighting], scale: float, faces: S
         colour = _ORANGE if s.stationary else _GREEN
         cv2.rectangle(out, p1, p2, colour, thickness)
         text = f"{s.label} {s.score:.2f}"
-        cv2.putText(out, text, (p1[0] + 2, max(12, p1[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4 * thickness, colour, thickness, cv2.LINE_AA)
+        cv2.putText(
+            out,
+            text,
+            (p1[0] + 2, max(12, p1[1] - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4 * thickness,
+            colour,
+            thickness,
+            cv2.LINE_AA,
+        )
     return out
 
 

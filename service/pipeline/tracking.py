@@ -86,8 +86,11 @@ class Tracker:
                 self._advance(track, obs, now_s)
             track.scores.append(obs.score)
             used.add(track.track_id)
-            infos.append(TrackInfo(track.track_id, self._stationary(track, now_s), tuple(track.scores),
-                                   track.first_seen_s))
+            infos.append(
+                TrackInfo(
+                    track.track_id, self._stationary(track, now_s), tuple(track.scores), track.first_seen_s
+                )
+            )
         self._age(used, now_s)
         return infos
 

@@ -25,8 +25,13 @@ class FrameWorkers:
     """A pool of threads draining the latest-frame slots."""
 
     def __init__(
-        self, slots: LatestFrameSlots, analyser: FrameAnalyser, deliver: Callable[[AnalysedFrame], None],
-        still: Callable[[StillFrame], None], metrics: Metrics, count: int,
+        self,
+        slots: LatestFrameSlots,
+        analyser: FrameAnalyser,
+        deliver: Callable[[AnalysedFrame], None],
+        still: Callable[[StillFrame], None],
+        metrics: Metrics,
+        count: int,
     ) -> None:
         self._slots = slots
         self._analyser = analyser

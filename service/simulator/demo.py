@@ -22,23 +22,52 @@ def demo_rules(settings: PipelineSettings) -> list[RuleSettings]:
     """The sample rule set, bound to the simulator's device names."""
     sim = settings.Simulator
     person = {"Labels": ["person"], "MinScore": 0.5}
-    trigger = {"Device": sim.Pir, "Resource": PIR_RESOURCE, "Edge": "rising", "Camera": sim.Camera,
-               "WindowS": 6}
+    trigger = {
+        "Device": sim.Pir,
+        "Resource": PIR_RESOURCE,
+        "Edge": "rising",
+        "Camera": sim.Camera,
+        "WindowS": 6,
+    }
     return [
-        RuleSettings.model_validate({
-            "Name": "demo-person", "Cameras": [sim.Camera], "Detection": person, "Severity": "MINOR",
-            "CooldownS": 20, "EndAfterS": 12, "UpdateEveryS": 5,
-            "Actions": {"Command": {"Device": sim.Light, "Command": LIGHT_COMMAND,
-                                    "Body": {LIGHT_RESOURCE: "true"}}},
-        }),
-        RuleSettings.model_validate({
-            "Name": "demo-pir-person", "Detection": person, "Trigger": {**trigger, "Expect": "seen"},
-            "Severity": "NORMAL", "CooldownS": 0, "EndAfterS": 5,
-        }),
-        RuleSettings.model_validate({
-            "Name": "demo-pir-no-person", "Detection": person, "Trigger": {**trigger, "Expect": "absent"},
-            "Severity": "MINOR", "CooldownS": 0, "EndAfterS": 5,
-        }),
+        RuleSettings.model_validate(
+            {
+                "Name": "demo-person",
+                "Cameras": [sim.Camera],
+                "Detection": person,
+                "Severity": "MINOR",
+                "CooldownS": 20,
+                "EndAfterS": 12,
+                "UpdateEveryS": 5,
+                "Actions": {
+                    "Command": {
+                        "Device": sim.Light,
+                        "Command": LIGHT_COMMAND,
+                        "Body": {LIGHT_RESOURCE: "true"},
+                    }
+                },
+            }
+        ),
+        RuleSettings.model_validate(
+            {
+                "Name": "demo-pir-person",
+                "Detection": person,
+                "Trigger": {**trigger, "Expect": "seen"},
+                "Severity": "NORMAL",
+                "CooldownS": 0,
+                "EndAfterS": 5,
+            }
+        ),
+        RuleSettings.model_validate(
+            {
+                "Name": "demo-pir-no-person",
+                "Detection": person,
+                "Trigger": {**trigger, "Expect": "absent"},
+                "Severity": "MINOR",
+                "CooldownS": 0,
+                "EndAfterS": 5,
+            }
+        ),
     ]
 
 
@@ -54,8 +83,9 @@ def with_demo(settings: PipelineSettings) -> PipelineSettings:
     configured = {rule.Name for rule in settings.Rules}
     rules = [*settings.Rules, *(r for r in demo_rules(settings) if r.Name not in configured)]
     data = settings.model_dump()
-    data.update(Devices={k: v.model_dump() for k, v in devices.items()},
-                Rules=[r.model_dump() for r in rules])
+    data.update(
+        Devices={k: v.model_dump() for k, v in devices.items()}, Rules=[r.model_dump() for r in rules]
+    )
     return PipelineSettings.model_validate(data)
 
 

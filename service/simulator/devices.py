@@ -69,8 +69,14 @@ class Simulator:
         self._deps.bus.subscribe([self._light_topic], self._on_light_request, self._on_light_error)
         self._thread.start()
         s = self._deps.settings
-        LOG.info("simulator: camera %s (%g fps, photos %s), PIR %s, light %s",
-                 s.Camera, s.Fps, ", ".join(s.Photos), s.Pir, s.Light)
+        LOG.info(
+            "simulator: camera %s (%g fps, photos %s), PIR %s, light %s",
+            s.Camera,
+            s.Fps,
+            ", ".join(s.Photos),
+            s.Pir,
+            s.Light,
+        )
 
     def stop(self) -> None:
         """Stop publishing and answering."""
@@ -93,8 +99,12 @@ class Simulator:
             if now >= next_frame:
                 next_frame += 1.0 / s.Fps
                 _, jpeg = self.photo_at(now - started)
-                self._publish(s.Camera, CAMERA_PROFILE, CAMERA_SOURCE, [Reading.binary(CAMERA_SOURCE, jpeg,
-                                                                                       "image/jpeg")])
+                self._publish(
+                    s.Camera,
+                    CAMERA_PROFILE,
+                    CAMERA_SOURCE,
+                    [Reading.binary(CAMERA_SOURCE, jpeg, "image/jpeg")],
+                )
                 self.frames_published += 1
             if now >= next_pir:
                 next_pir += s.PirEveryS
@@ -105,8 +115,9 @@ class Simulator:
     def _publish(self, device: str, profile: str, source: str, readings: Sequence[Reading]) -> None:
         deps = self._deps
         req = new_add_event_request(new_event(device, profile, source, readings))
-        topic = event_topic(deps.base_topic, SIM_SERVICE, profile, device, source,
-                            escape=deps.wire.name_field_escape)
+        topic = event_topic(
+            deps.base_topic, SIM_SERVICE, profile, device, source, escape=deps.wire.name_field_escape
+        )
         envelope = envelope_for_event(req, deps.wire.form, cbor_all_events=deps.wire.encode_all_events_cbor)
         try:
             deps.bus.publish(topic, envelope)
@@ -150,9 +161,12 @@ class Simulator:
 
     def _reply(self, request: MessageEnvelope, payload: JsonValue, error: str) -> None:
         reply = MessageEnvelope(
-            correlation_id=request.correlation_id, request_id=request.request_id,
-            error_code=1 if error else 0, payload=error if error else payload,
-            content_type="text/plain" if error else "application/json", query_params=MappingProxyType({}),
+            correlation_id=request.correlation_id,
+            request_id=request.request_id,
+            error_code=1 if error else 0,
+            payload=error if error else payload,
+            content_type="text/plain" if error else "application/json",
+            query_params=MappingProxyType({}),
         )
         topic = command_response_topic(self._deps.base_topic, request.request_id)
         try:

@@ -1,6 +1,6 @@
 """Errors of the simulator.
 
-    SimulatorError    the simulated devices cannot start (e.g. the demo photos are missing)
+SimulatorError    the simulated devices cannot start (e.g. the demo photos are missing)
 """
 
 from __future__ import annotations

@@ -63,30 +63,71 @@ def camera_names(count: int) -> list[str]:
 def frame_envelope(camera: str, jpeg: bytes) -> bytes:
     """device-rest's wire shape: JSON envelope, base64 CBOR AddEventRequest, one Binary reading."""
     now = time.time_ns()
-    reading = {"id": str(uuid.uuid4()), "origin": now, "deviceName": camera, "resourceName": SOURCE,
-               "profileName": PROFILE, "valueType": "Binary", "binaryValue": jpeg, "mediaType": "image/jpeg"}
-    event = {"apiVersion": "v3", "id": str(uuid.uuid4()), "deviceName": camera, "profileName": PROFILE,
-             "sourceName": SOURCE, "origin": now, "readings": [reading]}
+    reading = {
+        "id": str(uuid.uuid4()),
+        "origin": now,
+        "deviceName": camera,
+        "resourceName": SOURCE,
+        "profileName": PROFILE,
+        "valueType": "Binary",
+        "binaryValue": jpeg,
+        "mediaType": "image/jpeg",
+    }
+    event = {
+        "apiVersion": "v3",
+        "id": str(uuid.uuid4()),
+        "deviceName": camera,
+        "profileName": PROFILE,
+        "sourceName": SOURCE,
+        "origin": now,
+        "readings": [reading],
+    }
     request = {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event}
-    return json.dumps({
-        "apiVersion": "v3", "receivedTopic": "", "correlationID": str(uuid.uuid4()), "requestID": "",
-        "errorCode": 0, "payload": base64.b64encode(cbor2.dumps(request)).decode(),
-        "contentType": "application/cbor",
-    }).encode()
+    return json.dumps(
+        {
+            "apiVersion": "v3",
+            "receivedTopic": "",
+            "correlationID": str(uuid.uuid4()),
+            "requestID": "",
+            "errorCode": 0,
+            "payload": base64.b64encode(cbor2.dumps(request)).decode(),
+            "contentType": "application/cbor",
+        }
+    ).encode()
 
 
 def sensor_envelope(device: str, seq: int) -> bytes:
     """A 4.x nested-JSON event with one Int64 reading `Seq`."""
     now = time.time_ns()
-    reading = {"id": str(uuid.uuid4()), "origin": now, "deviceName": device, "resourceName": "Seq",
-               "profileName": "loadgen-sensor", "valueType": "Int64", "value": str(seq)}
-    event = {"apiVersion": "v3", "id": str(uuid.uuid4()), "deviceName": device,
-             "profileName": "loadgen-sensor", "sourceName": "Seq", "origin": now, "readings": [reading]}
-    return json.dumps({
-        "apiVersion": "v3", "receivedTopic": "", "correlationID": str(uuid.uuid4()), "requestID": "",
-        "errorCode": 0, "payload": {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event},
-        "contentType": "application/json",
-    }).encode()
+    reading = {
+        "id": str(uuid.uuid4()),
+        "origin": now,
+        "deviceName": device,
+        "resourceName": "Seq",
+        "profileName": "loadgen-sensor",
+        "valueType": "Int64",
+        "value": str(seq),
+    }
+    event = {
+        "apiVersion": "v3",
+        "id": str(uuid.uuid4()),
+        "deviceName": device,
+        "profileName": "loadgen-sensor",
+        "sourceName": "Seq",
+        "origin": now,
+        "readings": [reading],
+    }
+    return json.dumps(
+        {
+            "apiVersion": "v3",
+            "receivedTopic": "",
+            "correlationID": str(uuid.uuid4()),
+            "requestID": "",
+            "errorCode": 0,
+            "payload": {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event},
+            "contentType": "application/json",
+        }
+    ).encode()
 
 
 def topic(base: str, profile: str, device: str, source: str) -> str:
@@ -126,8 +167,12 @@ class LoadGenerator:
             self._client.loop_stop()
             self._client.disconnect()
         elapsed = time.monotonic() - started
-        return {"frames": self.frames, "sensors": self.sensors, "seconds": elapsed,
-                "per_camera": dict(self.per_camera)}
+        return {
+            "frames": self.frames,
+            "sensors": self.sensors,
+            "seconds": elapsed,
+            "per_camera": dict(self.per_camera),
+        }
 
     def _publish_until(self, deadline: float) -> None:
         spec = self._spec
@@ -193,8 +238,11 @@ class LoadGenerator:
 
     def _sensor(self) -> None:
         device = f"sensor-{self.sensors}"
-        self._client.publish(topic(self._spec.base_topic, "loadgen-sensor", device, "Seq"),
-                             sensor_envelope(device, self.sensors), qos=1)
+        self._client.publish(
+            topic(self._spec.base_topic, "loadgen-sensor", device, "Seq"),
+            sensor_envelope(device, self.sensors),
+            qos=1,
+        )
         self.sensors += 1
 
     def _read_releases(self) -> None:
@@ -218,9 +266,19 @@ def parse_args(argv: Sequence[str] | None) -> LoadSpec:
     parser.add_argument("--window", type=int, default=1, help="frames outstanding per camera (closed loop)")
     parser.add_argument("--in-flight", type=int, default=0, help="frames outstanding in all (closed loop)")
     args = parser.parse_args(argv)
-    return LoadSpec(args.host, args.port, args.base_topic, args.cameras, args.fps, args.seconds,
-                    tuple(args.photos.split(",")), args.sensors_per_s, args.closed_loop, args.window,
-                    args.in_flight)
+    return LoadSpec(
+        args.host,
+        args.port,
+        args.base_topic,
+        args.cameras,
+        args.fps,
+        args.seconds,
+        tuple(args.photos.split(",")),
+        args.sensors_per_s,
+        args.closed_loop,
+        args.window,
+        args.in_flight,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

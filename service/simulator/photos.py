@@ -40,7 +40,7 @@ def letterbox(image: NDArray[np.uint8], width: int, height: int) -> NDArray[np.u
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
     canvas = np.full((height, width, 3), 40, np.uint8)
     x, y = (width - new_w) // 2, (height - new_h) // 2
-    canvas[y:y + new_h, x:x + new_w] = resized
+    canvas[y : y + new_h, x : x + new_w] = resized
     return canvas
 
 

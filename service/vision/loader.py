@@ -28,6 +28,7 @@ class InputShape:
     width: int
     height: int
     dynamic_batch: bool = False
+    batch: int = 1  # the static batch when not dynamic
 
 
 def read_model(core: ov.Core, path: Path) -> ov.Model:
@@ -67,10 +68,10 @@ def static_size(model: ov.Model, layout: str) -> tuple[int, int] | None:
 
 
 def reshape(model: ov.Model, wanted: InputShape, path: Path) -> None:
-    """Set batch 1 (or dynamic) and the wanted spatial size, keeping the channel count."""
+    """Set the batch (static, or dynamic) and the wanted spatial size, keeping the channel count."""
     shape = model.input(0).get_partial_shape()
     channels = shape[3] if wanted.layout == "NHWC" else shape[1]
-    batch = ov.Dimension(-1) if wanted.dynamic_batch else ov.Dimension(1)
+    batch = ov.Dimension(-1) if wanted.dynamic_batch else ov.Dimension(wanted.batch)
     h, w = ov.Dimension(wanted.height), ov.Dimension(wanted.width)
     dims = [batch, h, w, channels] if wanted.layout == "NHWC" else [batch, channels, h, w]
     try:
@@ -80,16 +81,19 @@ def reshape(model: ov.Model, wanted: InputShape, path: Path) -> None:
 
 
 def embed_preprocessing(model: ov.Model, spec: ModelSpec, layout: str) -> ov.Model:
-    """Fold BGR NHWC -> model colour order, mean/scale and layout into the graph.
+    """Fold u8 BGR NHWC -> element type, model colour order, mean/scale and layout into the graph.
 
-    The input keeps the model's element type (u8 or f32): the host converts while copying into
-    the request's tensor, which measured cheaper than a u8->f32 Convert node.
+    The conversion from u8 runs on the inference streams, not under the GIL (see runner.py).
     """
     ppp = PrePostProcessor(model)
     given = ppp.input(0)
     element = model.input(0).get_element_type()
-    given.tensor().set_element_type(element).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
+    given.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(
+        ColorFormat.BGR
+    )
     steps = given.preprocess()
+    if element != ov.Type.u8:
+        steps.convert_element_type(element)
     if spec.ColorOrder == "RGB":
         steps.convert_color(ColorFormat.RGB)
     if element != ov.Type.u8:

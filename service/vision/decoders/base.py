@@ -33,6 +33,7 @@ class DecoderInput:
     spec: ModelSpec
     outputs: tuple[OutputInfo, ...]
     path: Path
+    batch: int = 1  # the static batch the outputs were shaped for
 
     def unsupported(self, decoder: str, expected: str) -> UnsupportedModelOutput:
         """The error for outputs that do not fit this decoder."""

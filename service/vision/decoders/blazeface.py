@@ -5,7 +5,7 @@ Two ways to decode, chosen by the engine at load:
     latency on this CPU, more than the numpy decode costs;
   * folded into the graph (fold(), THROUGHPUT hint): sigmoid, TopK and anchor decoding run on the
     inference streams and output [K,17] rows (score, x1, y1, x2, y2, 6 keypoints x,y) in input
-    pixels, best first, so the GIL-bound Python work per frame is a count and a tiny NMS.
+    pixels, best first ([B,K,17]), so the GIL-bound Python work per frame is a count and a tiny NMS.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class BlazeFaceDecoder:
         shapes = [o.shape for o in given.outputs]
         regressors = [i for i, s in enumerate(shapes) if len(s) == 3 and s[2] == 16]
         classes = [i for i, s in enumerate(shapes) if len(s) == 3 and s[2] == 1]
-        rows = shapes[regressors[0]][1] if regressors else -1
+        # A batch of B may come flattened into [1,B*N,16]; N is per item either way.
+        rows = shapes[regressors[0]][0] * shapes[regressors[0]][1] // given.batch if regressors else -1
         if len(regressors) != 1 or len(classes) != 1 or rows not in _LAYOUTS:
             raise given.unsupported("blazeface", "regressors [1,896|2304,16] and classificators [1,N,1]")
         self._regressors, self._classes = regressors[0], classes[0]
@@ -79,20 +80,25 @@ class BlazeFaceDecoder:
         self._limit = given.spec.MaxDetections
 
     def fold(self, model: ov.Model) -> ov.Model:
-        """The model with anchor decoding, sigmoid and TopK appended; one output [K,17]."""
+        """The model with anchor decoding, sigmoid and TopK appended; one output [B,K,17]."""
         count = len(self._anchors)
-        offsets = self._offsets
         # Build on what feeds each Result (model.output(i) is the Result node itself).
         produced = [result.input_value(0) for result in model.get_results()]
-        logits = ops.reshape(produced[self._classes], [count], special_zero=False)
+        # The batch from the element count: the converted TFLite graph flattens a batch of B into
+        # [1,B*N,16] rows, item after item, so [B,N] is a plain reshape either way.
+        batch = int(np.prod(produced[self._classes].get_shape())) // count
+        logits = ops.reshape(produced[self._classes], [batch, count], special_zero=False)
         scores = ops.sigmoid(ops.clamp(logits, -100.0, 100.0))
-        top = ops.topk(scores, min(count, _CANDIDATES), axis=0, mode="max", sort="value")
-        regressors = ops.reshape(produced[self._regressors], [count, 16], special_zero=False)
-        rows = ops.add(ops.gather(regressors, top.output(1), 0), ops.gather(offsets, top.output(1), 0))
-        centre, size, points = ops.variadic_split(rows, 1, [2, 2, 12]).outputs()
+        top = ops.topk(scores, min(count, _CANDIDATES), axis=1, mode="max", sort="value")
+        # Row indices into the flattened [B*N,16] regressors; a per-batch Gather (batch_dims=1) or
+        # GatherND crashes OpenVINO 2026.4's CPU plugin here.
+        flat = ops.add(top.output(1), np.arange(batch, dtype=np.int32).reshape(batch, 1) * count)
+        regressors = ops.reshape(produced[self._regressors], [batch * count, 16], special_zero=False)
+        rows = ops.add(ops.gather(regressors, flat, 0), ops.gather(self._offsets, top.output(1), 0))
+        centre, size, points = ops.variadic_split(rows, 2, [2, 2, 12]).outputs()
         half = ops.multiply(size, np.float32(0.5))
         decoded = ops.concat(
-            [ops.unsqueeze(top.output(0), 1), ops.subtract(centre, half), ops.add(centre, half), points], 1
+            [ops.unsqueeze(top.output(0), 2), ops.subtract(centre, half), ops.add(centre, half), points], 2
         )
         # Replace the results in place: a new ov.Model would leave the old Result nodes dangling.
         old_results = list(model.get_results())
@@ -121,7 +127,8 @@ class BlazeFaceDecoder:
             boxes[picked], scores[picked], np.zeros(len(picked), np.int64), rows[picked, 4:].reshape(-1, 6, 2)
         )
 
-    def _decode_folded(self, rows: NDArray[np.float32]) -> Detections:
+    def _decode_folded(self, output: NDArray[np.float32]) -> Detections:
+        rows = output[0]
         count = int(np.count_nonzero(rows[:, 0] >= self._threshold))  # rows are sorted by score
         if not count:
             return Detections.empty(6)
