@@ -24,7 +24,8 @@ _PYTHON_LIMIT = 16  # up to this many candidates, plain Python beats numpy's per
 _MATRIX_LIMIT = 512  # up to this many, one IoU matrix beats a loop of IoU calls
 
 
-def _nms_small(boxes: list[list[float]], order: list[int], iou_threshold: float, limit: int) -> list[int]:
+def nms_python(boxes: list[list[float]], order: list[int], iou_threshold: float, limit: int) -> list[int]:
+    """Greedy NMS over a few plain-Python boxes, visited in `order`; the kept positions, in that order."""
     kept: list[int] = []
     for index in order:
         x1, y1, x2, y2 = boxes[index]
@@ -51,10 +52,10 @@ def nms_indices(
 ) -> NDArray[np.int64]:
     """Indices kept by greedy NMS, best score first, at most `limit`; presorted: scores descend."""
     if presorted and len(scores) <= _PYTHON_LIMIT:
-        return np.array(_nms_small(boxes.tolist(), list(range(len(scores))), iou_threshold, limit), np.int64)
+        return np.array(nms_python(boxes.tolist(), list(range(len(scores))), iou_threshold, limit), np.int64)
     order = np.argsort(-np.asarray(scores), kind="stable")
     if order.size <= _PYTHON_LIMIT:
-        return np.array(_nms_small(boxes.tolist(), order.tolist(), iou_threshold, limit), np.int64)
+        return np.array(nms_python(boxes.tolist(), order.tolist(), iou_threshold, limit), np.int64)
     if order.size <= _MATRIX_LIMIT:
         overlaps = box_iou(boxes[order], boxes[order]) > iou_threshold
         dropped = np.zeros(order.size, np.bool_)

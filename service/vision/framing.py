@@ -6,13 +6,14 @@ resize into the graph (MODELS.md section 3); colour, layout and normalisation ar
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from service.vision.detection import Detections
+from service.vision.detection import Detections, FloatArray
 
 Image = NDArray[np.uint8]
 
@@ -32,16 +33,25 @@ class Framing:
         """Detections in source-image pixels, clipped to the image."""
         if not len(found):
             return found
-        limit = np.array([self.source_width, self.source_height], np.float32)
-        if self.scale_x == self.scale_y == 1 and self.pad_x == self.pad_y == 0:
-            boxes = np.clip(found.boxes.reshape(-1, 2, 2), 0, limit)
-            return Detections(boxes.reshape(-1, 4), found.scores, found.class_ids, found.keypoints)
-        factor = np.array([self.scale_x, self.scale_y], np.float32)
-        offset = np.array([self.pad_x, self.pad_y], np.float32)
-        boxes = (found.boxes.reshape(-1, 2, 2) - offset) / factor
+        offset, factor, limit = _mapping(self)
+        if offset is None:
+            return Detections(np.clip(found.boxes, 0, limit), found.scores, found.class_ids, found.keypoints)
+        boxes = (found.boxes - offset) / factor
         np.clip(boxes, 0, limit, out=boxes)
-        points = (found.keypoints - offset) / factor
-        return Detections(boxes.reshape(-1, 4), found.scores, found.class_ids, points)
+        points = (found.keypoints - offset[:2]) / factor[:2]
+        return Detections(boxes, found.scores, found.class_ids, points)
+
+
+@functools.lru_cache(maxsize=64)
+def _mapping(framing: Framing) -> tuple[FloatArray | None, FloatArray, FloatArray]:
+    """(offset, factor, limit) as x1,y1,x2,y2 rows; offset None for the identity. A camera's frames
+    all share one Framing, so this runs once per camera and model, not once per frame."""
+    limit = np.array([framing.source_width, framing.source_height] * 2, np.float32)
+    if framing.scale_x == framing.scale_y == 1 and framing.pad_x == framing.pad_y == 0:
+        return None, limit, limit
+    factor = np.array([framing.scale_x, framing.scale_y] * 2, np.float32)
+    offset = np.array([framing.pad_x, framing.pad_y] * 2, np.float32)
+    return offset, factor, limit
 
 
 _TO_BGR = {1: cv2.COLOR_GRAY2BGR, 4: cv2.COLOR_BGRA2BGR}

@@ -10,12 +10,14 @@ Two ways to decode, chosen by the engine at load:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 from numpy.typing import NDArray
 
-from service.vision.boxes import nms_indices
+from service.vision.boxes import nms_indices, nms_python
 from service.vision.decoders.base import DecoderInput, Outputs
 from service.vision.detection import Detections
 
@@ -25,6 +27,7 @@ _LAYOUTS = {
     2304: (192, (4,), 1),
 }
 _CANDIDATES = 256  # rows kept by the in-graph TopK, before thresholding and NMS
+_PYTHON_CANDIDATES = 24  # up to this many anchors over the threshold, decode in plain Python
 
 
 def make_anchors(side: int, strides: tuple[int, ...], per_layer: int) -> NDArray[np.float32]:
@@ -117,6 +120,9 @@ class BlazeFaceDecoder:
         keep = np.flatnonzero(logits >= self._logit)
         if not keep.size:
             return Detections.empty(6)
+        if keep.size <= _PYTHON_CANDIDATES:
+            rows = outputs[self._regressors].reshape(-1, 16)[keep] + self._offsets[keep]
+            return self._pick_few(rows, logits[keep].tolist())
         keep = keep[np.argsort(-logits[keep], kind="stable")]
         scores = (1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))).astype(np.float32)
         rows = outputs[self._regressors].reshape(-1, 16)[keep] + self._offsets[keep]
@@ -127,16 +133,32 @@ class BlazeFaceDecoder:
             boxes[picked], scores[picked], np.zeros(len(picked), np.int64), rows[picked, 4:].reshape(-1, 6, 2)
         )
 
+    def _pick_few(self, rows: NDArray[np.float32], logits: list[float]) -> Detections:
+        """Boxes, NMS and sigmoid in plain Python: for a face's handful of anchors, ~2x faster."""
+        boxes = [[x - w / 2, y - h / 2, x + w / 2, y + h / 2] for x, y, w, h in rows[:, :4].tolist()]
+        order = sorted(range(len(logits)), key=logits.__getitem__, reverse=True)  # stable, like argsort
+        picked = nms_python(boxes, order, self._iou, self._limit)
+        scores = [1 / (1 + math.exp(-min(100.0, max(-100.0, logits[i])))) for i in picked]
+        return Detections(
+            np.array([boxes[i] for i in picked], np.float32),
+            np.array(scores, np.float32),
+            np.zeros(len(picked), np.int64),
+            rows[picked, 4:].reshape(-1, 6, 2),
+        )
+
     def _decode_folded(self, output: NDArray[np.float32]) -> Detections:
         rows = output[0]
         count = int(np.count_nonzero(rows[:, 0] >= self._threshold))  # rows are sorted by score
         if not count:
             return Detections.empty(6)
-        top = rows[:count]
-        keep = (
-            nms_indices(top[:, 1:5], top[:, 0], self._iou, self._limit) if count > 1 else np.zeros(1, np.intp)
-        )
-        picked = top[keep]  # a copy: nothing below may point into the request's output tensor
+        if count == 1:
+            picked = rows[:1].copy()  # a copy: nothing below may point into the request's output tensor
+        elif count <= _PYTHON_CANDIDATES:
+            top = rows[:count].tolist()
+            picked = rows[nms_python([r[1:5] for r in top], list(range(count)), self._iou, self._limit)]
+        else:
+            top = rows[:count]
+            picked = top[nms_indices(top[:, 1:5], top[:, 0], self._iou, self._limit, presorted=True)]
         return Detections(
             picked[:, 1:5], picked[:, 0], np.zeros(len(picked), np.int64), picked[:, 5:].reshape(-1, 6, 2)
         )
