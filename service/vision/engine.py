@@ -108,6 +108,10 @@ class Engine:
         spec = self._spec(name)
         return spec.InputSize if spec.InputSize is not None else self._get(name).runner.input_size
 
+    def requests_by_batch(self, name: str) -> dict[int, int]:
+        """Async requests the model has started, by frames per request (Batch > 1 pairs them up)."""
+        return self._get(name).runner.requests_by_batch
+
     def infer(self, name: str, image: NDArray[np.generic]) -> list[Detection]:
         """Detections on a BGR (or grey) uint8 image, in its pixels; blocks."""
         loaded = self._get(name)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -98,9 +98,16 @@ class Runner:
         self._changed = threading.Condition(self._lock)  # waiting queue shrank, or a slot went idle
         self._waiting: deque[_Job] = deque()
         self._unfinished = 0  # submitted jobs whose `done` has not returned yet
+        self._requests_by_batch: Counter[int] = Counter()
         self._waiting_max = parts.requests * self._sizes[0]
         self._slots = [_Slot(self._variants, self._on_done) for _ in range(parts.requests)]
         self._idle_slots = list(self._slots)
+
+    @property
+    def requests_by_batch(self) -> dict[int, int]:
+        """Async requests started so far, by how many frames each carried."""
+        with self._lock:
+            return dict(self._requests_by_batch)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -152,6 +159,7 @@ class Runner:
         """The waiting frames the next request carries (call with the lock held, queue not empty)."""
         waiting = len(self._waiting)
         size = next(s for s in self._sizes if s <= waiting)
+        self._requests_by_batch[size] += 1
         self._changed.notify_all()
         return [self._waiting.popleft() for _ in range(size)]
 

@@ -15,7 +15,7 @@ import pytest
 
 from service.vision.detection import Detection
 from service.vision.engine import Engine
-from service.vision.errors import UnsupportedModelOutput
+from service.vision.errors import ModelLoadError, UnsupportedModelOutput
 from service.vision.registry import EngineSettings, ModelSpec
 
 OnnxBuilder = Callable[[str, np.ndarray, tuple[int, ...]], Path]
@@ -84,3 +84,20 @@ def test_wrong_decoder_for_outputs(constant_head_onnx: OnnxBuilder) -> None:
     with pytest.raises(UnsupportedModelOutput, match=r"yolo_as_omz\.onnx") as info:
         run(path, Decoder="detection-output")
     assert "[1,1,N,7]" in str(info.value)
+
+
+def test_batch_needs_outputs_with_the_batch_first(constant_head_onnx: OnnxBuilder) -> None:
+    """A DetectionOutput head lists every item's boxes in one [1,1,N,7]: Batch is refused, by file."""
+    rows = np.array([[0, 1, 0.95, 0.25, 0.25, 0.75, 0.75]], np.float32)
+    path = constant_head_onnx("ssd_omz", rows[None, None], (1, 3, 64, 64))
+    spec = ModelSpec.model_validate({"File": str(path), "Decoder": "detection-output", "Batch": 2})
+    settings = EngineSettings(PerformanceHint="THROUGHPUT", CacheDir=None)
+    with (
+        Engine({"user": spec}, settings) as engine,
+        pytest.raises(ModelLoadError, match="batch first") as caught,
+    ):
+        engine.load("user")
+    assert "ssd_omz.onnx" in str(caught.value)
+    latency = EngineSettings(PerformanceHint="LATENCY", CacheDir=None)
+    with Engine({"user": spec}, latency) as engine:  # Batch applies to THROUGHPUT only
+        assert [d.score for d in engine.infer("user", SOURCE)] == [pytest.approx(0.95)]

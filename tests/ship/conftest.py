@@ -12,7 +12,6 @@ from tests.fakes.openapi_schemas import Schema, openapi_schema
 REPO = Path(__file__).resolve().parents[2]
 
 
-
 @pytest.fixture(scope="session")
 def schema_of() -> Callable[..., Schema]:
     """`schema_of("core-metadata.yaml", "CreateDevice", strict=True)` -> standalone JSON schema."""

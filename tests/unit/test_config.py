@@ -391,9 +391,7 @@ def test_secure_mode_is_refused_with_a_clear_message(value: str) -> None:
         load_config(Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": value})
 
 
-@pytest.mark.parametrize(
-    "env", [{}, {"EDGEX_SECURITY_SECRET_STORE": "false"}]
-)
+@pytest.mark.parametrize("env", [{}, {"EDGEX_SECURITY_SECRET_STORE": "false"}])
 def test_insecure_mode_starts(env: dict[str, str]) -> None:
     assert load_config(Config, LoadOptions(), env).config.Service.Port == 59760
 

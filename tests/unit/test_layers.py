@@ -1,10 +1,10 @@
 """Import direction (STYLE.md §3): edgex and vision know nothing of each other or of what sits above.
 
-    app, __main__      compose everything
-    api                sees pipeline through narrow protocols; never app/config
-    simulator          drives the bus like device services would; never app/config/api
-    pipeline           joins edgex and vision; never app/config/api/simulator
-    edgex, vision      independent of each other and of everything above
+app, __main__      compose everything
+api                sees pipeline through narrow protocols; never app/config
+simulator          drives the bus like device services would; never app/config/api
+pipeline           joins edgex and vision; never app/config/api/simulator
+edgex, vision      independent of each other and of everything above
 """
 
 from __future__ import annotations

@@ -21,10 +21,11 @@ from service.vision.boxes import nms_indices, nms_python
 from service.vision.decoders.base import DecoderInput, Outputs
 from service.vision.detection import Detections
 
-# rows -> (input side, layer strides, anchors per layer per cell), as MediaPipe's anchor calculator.
+# rows -> (input side, layer strides, anchors per layer per cell, rows per output head), the first
+# three as MediaPipe's anchor calculator.
 _LAYOUTS = {
-    896: (128, (8, 16, 16, 16), 2),
-    2304: (192, (4,), 1),
+    896: (128, (8, 16, 16, 16), 2, (512, 384)),
+    2304: (192, (4,), 1, (2304,)),
 }
 _CANDIDATES = 256  # rows kept by the in-graph TopK, before thresholding and NMS
 _PYTHON_CANDIDATES = 24  # up to this many anchors over the threshold, decode in plain Python
@@ -69,7 +70,7 @@ class BlazeFaceDecoder:
         if len(regressors) != 1 or len(classes) != 1 or rows not in _LAYOUTS:
             raise given.unsupported("blazeface", "regressors [1,896|2304,16] and classificators [1,N,1]")
         self._regressors, self._classes = regressors[0], classes[0]
-        side, strides, per_layer = _LAYOUTS[rows]
+        side, strides, per_layer, self._heads = _LAYOUTS[rows]
         self._side = side
         self._anchors = make_anchors(side, strides, per_layer)
         # Anchor centres in input pixels, added to every x,y pair of a regressor row (not to w,h).
@@ -87,16 +88,15 @@ class BlazeFaceDecoder:
         count = len(self._anchors)
         # Build on what feeds each Result (model.output(i) is the Result node itself).
         produced = [result.input_value(0) for result in model.get_results()]
-        # The batch from the element count: the converted TFLite graph flattens a batch of B into
-        # [1,B*N,16] rows, item after item, so [B,N] is a plain reshape either way.
         batch = int(np.prod(produced[self._classes].get_shape())) // count
-        logits = ops.reshape(produced[self._classes], [batch, count], special_zero=False)
+        classes = self._item_major(produced[self._classes], batch, 1)
+        regressors = self._item_major(produced[self._regressors], batch, 16)
+        logits = ops.reshape(classes, [batch, count], special_zero=False)
         scores = ops.sigmoid(ops.clamp(logits, -100.0, 100.0))
         top = ops.topk(scores, min(count, _CANDIDATES), axis=1, mode="max", sort="value")
-        # Row indices into the flattened [B*N,16] regressors; a per-batch Gather (batch_dims=1) or
+        # Row indices into the item-major [B*N,16] regressors; a per-batch Gather (batch_dims=1) or
         # GatherND crashes OpenVINO 2026.4's CPU plugin here.
         flat = ops.add(top.output(1), np.arange(batch, dtype=np.int32).reshape(batch, 1) * count)
-        regressors = ops.reshape(produced[self._regressors], [batch * count, 16], special_zero=False)
         rows = ops.add(ops.gather(regressors, flat, 0), ops.gather(self._offsets, top.output(1), 0))
         centre, size, points = ops.variadic_split(rows, 2, [2, 2, 12]).outputs()
         half = ops.multiply(size, np.float32(0.5))
@@ -110,6 +110,22 @@ class BlazeFaceDecoder:
             model.remove_result(result)
         self._folded = True
         return model
+
+    def _item_major(self, output: ov.Output, batch: int, width: int) -> ov.Node:
+        """[B*N, width] rows, item after item, from the model's flattened output.
+
+        The converted TFLite graph reshapes each head to [1,-1,width] before concatenating, so a
+        batch comes out head by head: head 0 of every item, then head 1 of every item (checked
+        against batch-1 runs in tests/models). Split per head, regroup per item, join."""
+        rows = ops.reshape(output, [batch * sum(self._heads), width], special_zero=False)
+        if batch == 1 or len(self._heads) == 1:
+            return rows
+        heads = ops.variadic_split(rows, 0, [batch * n for n in self._heads]).outputs()
+        per_item = [
+            ops.reshape(head, [batch, n * width], special_zero=False)
+            for head, n in zip(heads, self._heads, strict=True)
+        ]
+        return ops.reshape(ops.concat(per_item, 1), [batch * sum(self._heads), width], special_zero=False)
 
     def decode(self, outputs: Outputs, input_size: tuple[int, int]) -> Detections:
         return self._decode_folded(outputs[0]) if self._folded else self._decode_raw(outputs)

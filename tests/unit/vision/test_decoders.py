@@ -74,6 +74,41 @@ def test_blazeface_decodes_one_face(folded: bool) -> None:
     assert len(run_blazeface(regressors, logits, folded, ScoreThreshold=0.99)) == 0
 
 
+def test_folded_blazeface_keeps_the_items_of_a_flattened_batch_apart() -> None:
+    """A batch of 2 comes out of the converted TFLite graph as [1,2*896,16] rows, head by head
+    (512 rows of head 0 for item 0, then for item 1, then 384 rows of head 1 for each); the folded
+    decoder gives [2,K,17], and each item decodes only its own face."""
+    base = given("blazeface", [(1, 896, 16), (1, 896, 1)])
+    batched = DecoderInput(
+        base.spec,
+        (OutputInfo(frozenset({"r"}), (1, 1792, 16)), OutputInfo(frozenset({"c"}), (1, 1792, 1))),
+        base.path,
+        batch=2,
+    )
+    decoder = create_decoder("blazeface", batched)
+    assert isinstance(decoder, FoldingDecoder)
+    inputs = [ops.parameter([1, 1792, 16], np.float32), ops.parameter([1, 1792, 1], np.float32)]
+    stand_in = ov.Model([ops.result(ops.multiply(p, np.float32(1))) for p in inputs], inputs)
+    compiled = ov.Core().compile_model(decoder.fold(stand_in), "CPU")
+    regressors = np.zeros((1, 1792, 16), np.float32)
+    logits = np.full((1, 1792, 1), -10, np.float32)
+    first, second = 512 + 6 * (3 * 8 + 4), 5  # an 8x8-grid anchor in item 0, a 16x16 one in item 1
+    first_row = 2 * 512 + (first - 512)  # head 1, item 0
+    second_row = 512 + second  # head 0, item 1
+    regressors[0, first_row, :4] = [0, 0, 32, 16]
+    logits[0, first_row, 0] = 3
+    regressors[0, second_row, :4] = [0, 0, 10, 10]
+    logits[0, second_row, 0] = 2
+    rows = compiled({0: regressors, 1: logits})[0]
+    assert rows.shape[0] == 2
+    one, two = (decoder.decode([rows[i : i + 1]], (128, 128)) for i in range(2))
+    assert len(one) == 1 and len(two) == 1
+    assert one.boxes[0].tolist() == pytest.approx([72 - 16, 56 - 8, 72 + 16, 56 + 8])
+    centre = (second // 2 + 0.5) * 8  # anchors 4 and 5 share cell (0, 2) of the 16x16 grid
+    assert two.boxes[0].tolist() == pytest.approx([centre - 5, 4 - 5, centre + 5, 4 + 5])
+    assert two.scores[0] == pytest.approx(1 / (1 + np.exp(-2)))
+
+
 def test_centerface_decodes_one_face() -> None:
     decoder = create_decoder(
         "centerface", given("centerface", [(1, 1, 8, 8), (1, 2, 8, 8), (1, 2, 8, 8), (1, 10, 8, 8)])

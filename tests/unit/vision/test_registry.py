@@ -75,3 +75,9 @@ def test_settings_defaults() -> None:
     assert settings.ModelsDir == Path(".cache/models")
     with pytest.raises(ValidationError):
         EngineSettings.model_validate({"PerformanceHint": "FAST"})
+
+
+def test_batch_needs_a_fixed_input_size() -> None:
+    with pytest.raises(ValidationError, match="Batch > 1 needs a fixed input size"):
+        ModelSpec(File="m.xml", Decoder="centerface", InputSize=(640, 640), Resize="native", Batch=2)
+    assert ModelSpec(File="m.xml", Decoder="centerface", InputSize=(640, 640), Resize="native").Batch == 1
