@@ -239,9 +239,13 @@ class Engine:
                 {*(2**i for i in range(spec.Batch.bit_length()) if 2**i <= spec.Batch), spec.Batch}
             )
         variants: dict[int, Variant] = {}
+        fitted: tuple[int, int] | None = size
+        device = ""
         for batch in batches:
-            compiled, decoder, device, size = self._compile(spec, path, size, batch, dynamic_batch)
+            compiled, decoder, device, fitted = self._compile(spec, path, fitted, batch, dynamic_batch)
             variants[batch] = Variant(compiled, decoder)
+        size = fitted
+        assert size is not None  # _compile returns the size it compiled for
         single = variants[1].compiled
         requests = self._settings.RequestsInFlight or _default_requests(
             self._settings.PerformanceHint,
