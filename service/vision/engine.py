@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 
 from service.vision.decoders import (
     PER_ITEM_DECODERS,
-    Decoder,
     DecoderInput,
     FoldingDecoder,
     OutputInfo,
@@ -35,6 +34,7 @@ from service.vision.loader import (
     InputShape,
     compile_model,
     embed_preprocessing,
+    flips_on_host,
     input_layout,
     read_model,
     reshape,
@@ -242,8 +242,7 @@ class Engine:
         fitted: tuple[int, int] | None = size
         device = ""
         for batch in batches:
-            compiled, decoder, device, fitted = self._compile(spec, path, fitted, batch, dynamic_batch)
-            variants[batch] = Variant(compiled, decoder)
+            variants[batch], device, fitted = self._compile(spec, path, fitted, batch, dynamic_batch)
         size = fitted
         assert size is not None  # _compile returns the size it compiled for
         single = variants[1].compiled
@@ -268,7 +267,7 @@ class Engine:
 
     def _compile(
         self, spec: ModelSpec, path: Path, size: tuple[int, int] | None, batch: int, dynamic_batch: bool
-    ) -> tuple[ov.CompiledModel, Decoder, str, tuple[int, int]]:
+    ) -> tuple[Variant, str, tuple[int, int]]:
         """Read, reshape to batch (or dynamic) x size, fold, embed preprocessing, compile."""
         model = read_model(self._core, path)
         layout = input_layout(model, path)
@@ -289,12 +288,13 @@ class Engine:
         if batch > 1 and any(o.get_partial_shape()[0] != batch for o in model.outputs):
             shapes = ", ".join(str(o.get_partial_shape()) for o in model.outputs)
             raise ModelLoadError(path, f"Batch {spec.Batch} needs outputs with the batch first; got {shapes}")
+        host_rgb = flips_on_host(model, spec)
         model = embed_preprocessing(model, spec, layout)
         config: dict[str, str] = {"PERFORMANCE_HINT": self._settings.PerformanceHint}
         compiled, device = compile_model(
             self._core, model, spec.Device or self._settings.Device, config, path
         )
-        return compiled, decoder, device, size
+        return Variant(compiled, decoder, host_rgb), device, size
 
 
 def _default_requests(hint: str, optimal: int, batch: int) -> int:

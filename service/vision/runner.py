@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import openvino as ov
 from numpy.typing import NDArray
@@ -47,6 +48,7 @@ class Variant:
 
     compiled: ov.CompiledModel
     decoder: Decoder
+    host_rgb: bool = False  # the input tensor takes RGB: the host flips BGR while copying in
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class Runner:
         self._variants = dict(parts.variants)
         self._sizes = sorted(self._variants, reverse=True)  # largest batch first
         self._decoder = single.decoder
+        self._host_rgb = single.host_rgb
         self._size = (parts.width, parts.height)
         self._fit = stretch if parts.spec.Resize != "letterbox" else letterbox
         self._outputs = range(len(single.compiled.outputs))
@@ -119,7 +122,7 @@ class Runner:
         fitted, framing = self._fit(image, *self._size)
         request = self._idle.get()
         try:
-            request.get_input_tensor().data[0] = fitted
+            self._fill(request.get_input_tensor().data[0], fitted)
             request.infer(share_outputs=True)  # outputs stay in the request's tensors: no copy
             found = self._decoder.decode(self._output_views(request), self._size)
         finally:
@@ -130,6 +133,8 @@ class Runner:
         """Per-item decoders only: one row per [N,H,W,3] batch item, in model-input pixels."""
         request = self._idle.get()
         try:
+            if self._host_rgb:
+                batch = np.ascontiguousarray(batch[..., ::-1])
             request.infer({0: batch}, share_inputs=True, share_outputs=True)  # u8, as the graph takes
             return self._decoder.decode(self._output_views(request), self._size)
         finally:
@@ -167,7 +172,7 @@ class Runner:
         size = len(jobs)
         data = slot.inputs[size]
         for index, job in enumerate(jobs):
-            data[index] = job.fitted
+            self._fill(data[index], job.fitted)
         slot.jobs = jobs
         slot.requests[size].start_async()
 
@@ -200,6 +205,15 @@ class Runner:
             except Exception as exc:  # edge: the error travels to the caller's future
                 results.append(exc)
         return results
+
+    def _fill(self, target: NDArray[np.uint8], image: Image) -> None:
+        """Copy a fitted BGR frame into an input tensor view, flipped to RGB when the host does that."""
+        if self._host_rgb and image.strides[1:] == (3, 1):  # packed pixels: what cv2 takes
+            cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=target)
+        elif self._host_rgb:
+            target[...] = image[..., ::-1]
+        else:
+            target[...] = image
 
     def _output_views(self, request: ov.InferRequest) -> list[NDArray[np.float32]]:
         return [request.get_output_tensor(i).data for i in self._outputs]

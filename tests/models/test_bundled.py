@@ -192,3 +192,13 @@ def test_close_waits_for_every_callback(models_dir: Path, photos: dict[str, np.n
     futures = [engine.submit("face", photos["astronaut"]) for _ in range(50)]
     engine.close()
     assert all(future.done() for future in futures)
+
+
+def test_person_found_in_a_strided_view(engine: Engine, photos: dict[str, np.ndarray]) -> None:
+    """The host's BGR -> RGB flip (SSDLite takes u8 RGB) also takes views cv2 cannot: a
+    channel-reversed view of an RGB photo is the same BGR image."""
+    rgb = np.ascontiguousarray(photos["astronaut"][..., ::-1])
+    view = rgb[..., ::-1]
+    assert view.strides[-1] < 0
+    assert engine.infer("person", view) == engine.infer("person", photos["astronaut"])
+    assert len(engine.infer("person", view)) == 1
