@@ -123,8 +123,9 @@ class Runner:
         request = self._idle.get()
         try:
             self._fill(request.get_input_tensor().data[0], fitted)
-            request.infer(share_outputs=True)  # outputs stay in the request's tensors: no copy
-            found = self._decoder.decode(self._output_views(request), self._size)
+            # share_outputs: views of the request's own output tensors, in output order; no copy
+            outputs = request.infer(share_outputs=True).to_tuple()
+            found = self._decoder.decode(outputs, self._size)
         finally:
             self._idle.put(request)
         return framing.to_source(found)
