@@ -22,6 +22,7 @@ graph converts it to the model's element type on the inference streams, which me
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import Counter, deque
@@ -37,6 +38,8 @@ from service.vision.decoders import Decoder
 from service.vision.detection import Detections
 from service.vision.framing import Framing, Image, letterbox, stretch
 from service.vision.registry import ModelSpec
+
+log = logging.getLogger(__name__)
 
 # Called with the detections in source pixels, or with the exception that stopped the inference.
 Completion = Callable[[Detections | BaseException], None]
@@ -170,12 +173,25 @@ class Runner:
         return [self._waiting.popleft() for _ in range(size)]
 
     def _start(self, slot: _Slot, jobs: list[_Job]) -> None:
-        size = len(jobs)
-        data = slot.inputs[size]
-        for index, job in enumerate(jobs):
-            self._fill(data[index], job.fitted)
-        slot.jobs = jobs
-        slot.requests[size].start_async()
+        """Fill the slot's request and start it; never raises. If that fails, those frames get the
+        error, and the slot goes on with what waits or back to the idle set."""
+        while jobs:
+            try:
+                size = len(jobs)
+                data = slot.inputs[size]
+                for index, job in enumerate(jobs):
+                    self._fill(data[index], job.fitted)
+                slot.jobs = jobs
+                slot.requests[size].start_async()
+                return
+            except Exception as exc:  # edge: the error travels to each frame's caller
+                log.warning("could not start inference of %d frame(s): %s", len(jobs), exc)
+                failed = jobs
+                with self._lock:
+                    jobs = self._take() if self._waiting else []
+                    if not jobs:
+                        self._idle_slots.append(slot)
+                self._deliver(failed, [exc] * len(failed))
 
     def _on_done(self, slot: _Slot) -> None:
         jobs = slot.jobs
@@ -187,9 +203,16 @@ class Runner:
                 self._idle_slots.append(slot)
         if following is not None:
             self._start(slot, following)  # restarting from its own callback: the request is idle
+        self._deliver(jobs, results)
+
+    def _deliver(self, jobs: list[_Job], results: list[Detections | BaseException]) -> None:
+        """Hand each frame its result; a failing `done` is logged and does not starve the others."""
         try:
             for job, result in zip(jobs, results, strict=True):
-                job.done(result)
+                try:
+                    job.done(result)
+                except Exception:  # edge: a caller's bug must not stall the model
+                    log.exception("inference completion callback failed")
         finally:
             with self._lock:
                 self._unfinished -= len(jobs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from service.vision.detection import Detection
 from service.vision.engine import Engine
 from service.vision.framing import square_crop
 from service.vision.registry import EngineSettings, SecondStageSpec, bundled_models
+from service.vision.runner import Runner, RunnerParts, Variant
 
 EXPECTED = [
     # model, photo, expected boxes (x1,y1,x2,y2), IoU needed
@@ -202,3 +204,56 @@ def test_person_found_in_a_strided_view(engine: Engine, photos: dict[str, np.nda
     assert view.strides[-1] < 0
     assert engine.infer("person", view) == engine.infer("person", photos["astronaut"])
     assert len(engine.infer("person", view)) == 1
+
+
+def _face_runner(models_dir: Path) -> Runner:
+    """The face model as a THROUGHPUT runner with 2 slots, built the way the engine builds one."""
+    import openvino as ov
+
+    from service.vision.decoders import DecoderInput, OutputInfo, create_decoder
+    from service.vision.loader import embed_preprocessing
+
+    spec = bundled_models()["face"].model_copy(update={"SecondStage": None})
+    core = ov.Core()
+    model = core.read_model(str(models_dir / spec.File))
+    outputs = tuple(OutputInfo(frozenset(o.get_names()), tuple(o.get_shape())) for o in model.outputs)
+    decoder = create_decoder(spec.Decoder, DecoderInput(spec, outputs, models_dir / spec.File))
+    compiled = core.compile_model(embed_preprocessing(model, spec, "NHWC"), "CPU")
+    return Runner(RunnerParts(spec, {1: Variant(compiled, decoder)}, 128, 128, 2))
+
+
+def test_runner_survives_a_failing_callback_and_a_failing_start(
+    models_dir: Path, photos: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `done` that raises, or a request that cannot start, costs only those frames: every other
+    frame still gets its faces and wait_all() returns."""
+    runner = _face_runner(models_dir)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def record(result: object) -> None:
+        with lock:
+            results.append(result)
+
+    def explode(result: object) -> None:
+        record(result)
+        raise RuntimeError("caller bug")
+
+    fill = runner._fill
+    calls = {"n": 0}
+
+    def fill_failing_once(target: np.ndarray, image: np.ndarray) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ValueError("cannot copy this frame")
+        fill(target, image)
+
+    monkeypatch.setattr(runner, "_fill", fill_failing_once)
+    for index in range(20):
+        runner.submit(photos["astronaut"], explode if index == 0 else record)
+    runner.wait_all()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    faces = [r for r in results if not isinstance(r, BaseException)]
+    assert len(results) == 20
+    assert len(errors) == 1 and "cannot copy" in str(errors[0])
+    assert all(len(found) == 1 for found in faces)  # type: ignore[arg-type]
