@@ -8,7 +8,6 @@ value (JSON form / CBOR map), bytes (base64 / CBOR byte string), str (text/plain
 
 from __future__ import annotations
 
-import base64
 import enum
 import uuid
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from service.edgex.event_codec import (
 from service.edgex.event_types import API_VERSION, AddEventRequest, JsonValue
 from service.edgex.plain import (
     b64decode_strict,
+    b64encode,
     cbor_dumps,
     cbor_loads,
     json_dumps,
@@ -174,7 +174,7 @@ def encode_envelope(env: MessageEnvelope, form: EnvelopeForm) -> bytes:
     if form is EnvelopeForm.CBOR:
         return cbor_dumps(_envelope_map(env, _cbor_payload(env), CBOR))
     if form is EnvelopeForm.BASE64_JSON:
-        raw = None if env.payload is None else base64.b64encode(payload_bytes(env)).decode("ascii")
+        raw = None if env.payload is None else b64encode(payload_bytes(env))
         return json_dumps(_envelope_map(env, raw, env.content_type))
     return json_dumps(_envelope_map(env, _nested_payload(env), env.content_type))
 
@@ -182,7 +182,7 @@ def encode_envelope(env: MessageEnvelope, form: EnvelopeForm) -> bytes:
 def _nested_payload(env: MessageEnvelope) -> JsonValue:
     payload = env.payload
     if isinstance(payload, bytes):
-        return base64.b64encode(payload).decode("ascii")  # CBOR or opaque bytes stay base64 in 4.x
+        return b64encode(payload)  # CBOR or opaque bytes stay base64 in 4.x
     return to_json_compatible(payload)
 
 
