@@ -235,9 +235,7 @@ class Engine:
         path = self._path(spec)
         batches = [1]
         if spec.Batch > 1 and self._settings.PerformanceHint == "THROUGHPUT" and not dynamic_batch:
-            batches = sorted(
-                {*(2**i for i in range(spec.Batch.bit_length()) if 2**i <= spec.Batch), spec.Batch}
-            )
+            batches = sorted({1 << i for i in range(spec.Batch.bit_length())} | {spec.Batch})
         variants: dict[int, Variant] = {}
         fitted: tuple[int, int] | None = size
         device = ""

@@ -17,7 +17,9 @@ arrives; batches form only while all slots are busy.
 Outputs are decoded inside the callback, before the request is reused, and decoders always copy
 out of the tensors. The fitted u8 frame is copied as is into the request's u8 input tensor: the
 graph converts it to the model's element type on the inference streams, which measured 0.84x ->
-0.90x of benchmark_app's throughput on BlazeFace against converting while copying on the host.
+0.90x of benchmark_app's throughput on BlazeFace against converting while copying on the host (and
+no worse for one frame at LATENCY). For u8-input models the copy also flips BGR to RGB (see
+loader.flips_on_host).
 """
 
 from __future__ import annotations
