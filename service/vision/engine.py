@@ -7,6 +7,7 @@ scores >= SecondStage.MinScore. The kept detection keeps its first-stage score a
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -142,11 +143,22 @@ class Engine:
         with self._lock:
             self._closed = True
             loaded, self._loaded = list(self._loaded.values()), {}
-        for item in loaded:
-            for runner in (item.runner, *item.native.values()):
-                runner.wait_all()
+        runners = [
+            runner
+            for item in loaded
+            for runner in (item.runner, *item.native.values(), *([item.second] if item.second else []))
+        ]
+        for runner in runners:
+            runner.wait_all()
         if self._post is not None:
-            self._post.shutdown(wait=True)
+            self._post.shutdown(wait=True)  # second stages of the frames just finished
+        for runner in runners:
+            runner.close()
+        # Compiled models must be freed on this thread: dropped by a garbage collection that
+        # happens to run on an OpenVINO callback thread, one would join that thread from itself
+        # (std::terminate, "Resource deadlock avoided").
+        del runners, loaded
+        gc.collect()
 
     def __enter__(self) -> Engine:
         return self
@@ -214,15 +226,18 @@ class Engine:
         size = native_size(width, height, *loaded.spec.InputSize)
         if size == loaded.runner.input_size:
             return loaded.runner
+        evicted: list[Runner] = []
         with self._lock:
             runner = loaded.native.get(size)
             if runner is None:
                 runner, _ = self._build(loaded.name, loaded.spec, size)
                 loaded.native[size] = runner
                 while len(loaded.native) > self._settings.NativeShapesMax:
-                    loaded.native.popitem(last=False)[1].wait_all()
+                    evicted.append(loaded.native.popitem(last=False)[1])
             loaded.native.move_to_end(size)
-            return runner
+        for old in evicted:  # outside the lock: its in-flight callbacks may need it
+            old.close()
+        return runner
 
     def _path(self, spec: ModelSpec) -> Path:
         path = Path(spec.File)

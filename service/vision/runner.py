@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from service.vision.decoders import Decoder
 from service.vision.detection import Detections
+from service.vision.errors import EngineClosedError
 from service.vision.framing import Framing, Image, letterbox, stretch
 from service.vision.registry import ModelSpec
 
@@ -65,6 +66,10 @@ class RunnerParts:
     width: int
     height: int
     requests: int
+
+
+def _ignore(_: object) -> None:
+    """The completion callback of a closed runner's requests."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,7 @@ class Runner:
         self._waiting: deque[_Job] = deque()
         self._unfinished = 0  # submitted jobs whose `done` has not returned yet
         self._requests_by_batch: Counter[int] = Counter()
+        self._closed = False
         self._waiting_max = parts.requests * self._sizes[0]
         self._slots = [_Slot(self._variants, self._on_done) for _ in range(parts.requests)]
         self._idle_slots = list(self._slots)
@@ -150,6 +156,8 @@ class Runner:
         """Start inference; `done` runs on an OpenVINO thread. Blocks while the waiting queue is full."""
         job = _Job(*self._fit(image, *self._size), done)
         with self._lock:
+            if self._closed:
+                raise EngineClosedError("this model's runner is closed")
             while len(self._waiting) >= self._waiting_max:
                 self._changed.wait()
             self._waiting.append(job)
@@ -165,6 +173,26 @@ class Runner:
         with self._lock:
             while self._unfinished:
                 self._changed.wait()
+
+    def close(self) -> None:
+        """Wait for what is in flight, then let the compiled model go; submit() refuses afterwards.
+
+        Each async request's completion callback is a bound method of this runner, a cycle through
+        OpenVINO objects that Python's collector cannot see: without breaking it, every closed
+        engine kept its compiled models (~50 MB for the bundled set) until the process ended. The
+        last reference must not drop on a callback thread (OpenVINO would join that thread from
+        itself), hence the wait() on every request first. Sync requests have no callback.
+        """
+        with self._lock:
+            self._closed = True
+        self.wait_all()
+        for slot in self._slots:
+            for request in slot.requests.values():
+                request.wait()  # returns once the completion callback itself has returned
+                request.set_callback(_ignore, None)
+        with self._lock:
+            self._slots.clear()
+            self._idle_slots.clear()
 
     def _take(self) -> list[_Job]:
         """The waiting frames the next request carries (call with the lock held, queue not empty)."""
