@@ -108,7 +108,7 @@ class Runner:
         for _ in range(parts.requests):
             self._idle.put(single.compiled.create_infer_request())
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)  # waiting queue shrank, or a slot went idle
+        self._changed = threading.Condition(self._lock)  # the waiting queue shrank, or a frame finished
         self._waiting: deque[_Job] = deque()
         self._unfinished = 0  # submitted jobs whose `done` has not returned yet
         self._requests_by_batch: Counter[int] = Counter()
