@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cbor2
 import paho.mqtt.client as mqtt
@@ -60,29 +61,22 @@ def camera_names(count: int) -> list[str]:
     return [f"loadgen-cam-{index}" for index in range(count)]
 
 
-def frame_envelope(camera: str, jpeg: bytes) -> bytes:
-    """device-rest's wire shape: JSON envelope, base64 CBOR AddEventRequest, one Binary reading."""
+def _event_request(device: str, profile: str, source: str, reading: dict[str, Any]) -> dict[str, Any]:
+    """An AddEventRequest holding one reading of `source` (the reading's own fields given)."""
     now = time.time_ns()
-    reading = {
-        "id": str(uuid.uuid4()),
-        "origin": now,
-        "deviceName": camera,
-        "resourceName": SOURCE,
-        "profileName": PROFILE,
-        "valueType": "Binary",
-        "binaryValue": jpeg,
-        "mediaType": "image/jpeg",
-    }
+    common = {"deviceName": device, "profileName": profile, "origin": now}
     event = {
         "apiVersion": "v3",
         "id": str(uuid.uuid4()),
-        "deviceName": camera,
-        "profileName": PROFILE,
-        "sourceName": SOURCE,
-        "origin": now,
-        "readings": [reading],
+        "sourceName": source,
+        "readings": [{"id": str(uuid.uuid4()), "resourceName": source, **common, **reading}],
+        **common,
     }
-    request = {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event}
+    return {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event}
+
+
+def _envelope(payload: Any, content_type: str) -> bytes:
+    """A MessageEnvelope in JSON, as go-mod-messaging writes it."""
     return json.dumps(
         {
             "apiVersion": "v3",
@@ -90,44 +84,28 @@ def frame_envelope(camera: str, jpeg: bytes) -> bytes:
             "correlationID": str(uuid.uuid4()),
             "requestID": "",
             "errorCode": 0,
-            "payload": base64.b64encode(cbor2.dumps(request)).decode(),
-            "contentType": "application/cbor",
+            "payload": payload,
+            "contentType": content_type,
         }
     ).encode()
+
+
+def frame_envelope(camera: str, jpeg: bytes) -> bytes:
+    """device-rest's wire shape: JSON envelope, base64 CBOR AddEventRequest, one Binary reading."""
+    reading = {"valueType": "Binary", "binaryValue": jpeg, "mediaType": "image/jpeg"}
+    request = _event_request(camera, PROFILE, SOURCE, reading)
+    return _envelope(base64.b64encode(cbor2.dumps(request)).decode(), "application/cbor")
+
+
+def value_envelope(device: str, profile: str, resource: str, value_type: str, value: str) -> bytes:
+    """A 4.x nested-JSON event with one reading (the shape device-virtual publishes)."""
+    request = _event_request(device, profile, resource, {"valueType": value_type, "value": value})
+    return _envelope(request, "application/json")
 
 
 def sensor_envelope(device: str, seq: int) -> bytes:
     """A 4.x nested-JSON event with one Int64 reading `Seq`."""
-    now = time.time_ns()
-    reading = {
-        "id": str(uuid.uuid4()),
-        "origin": now,
-        "deviceName": device,
-        "resourceName": "Seq",
-        "profileName": "loadgen-sensor",
-        "valueType": "Int64",
-        "value": str(seq),
-    }
-    event = {
-        "apiVersion": "v3",
-        "id": str(uuid.uuid4()),
-        "deviceName": device,
-        "profileName": "loadgen-sensor",
-        "sourceName": "Seq",
-        "origin": now,
-        "readings": [reading],
-    }
-    return json.dumps(
-        {
-            "apiVersion": "v3",
-            "receivedTopic": "",
-            "correlationID": str(uuid.uuid4()),
-            "requestID": "",
-            "errorCode": 0,
-            "payload": {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event},
-            "contentType": "application/json",
-        }
-    ).encode()
+    return value_envelope(device, "loadgen-sensor", "Seq", "Int64", str(seq))
 
 
 def topic(base: str, profile: str, device: str, source: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ import cbor2
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from service.simulator.loadgen import frame_envelope
+from service.simulator.loadgen import frame_envelope, value_envelope
 from service.simulator.photos import photo_jpeg
 
 TIMEOUT_S = 5.0
@@ -62,34 +61,7 @@ def decode_result(topic: str, payload: bytes) -> ResultEvent:
 
 def bool_envelope(device: str, resource: str, value: bool) -> bytes:
     """A device-virtual style nested-JSON event with one Bool reading."""
-    now = time.time_ns()
-    reading = {
-        "id": str(uuid.uuid4()),
-        "origin": now,
-        "deviceName": device,
-        "resourceName": resource,
-        "profileName": "sensor",
-        "valueType": "Bool",
-        "value": "true" if value else "false",
-    }
-    event = {
-        "apiVersion": "v3",
-        "id": str(uuid.uuid4()),
-        "deviceName": device,
-        "profileName": "sensor",
-        "sourceName": resource,
-        "origin": now,
-        "readings": [reading],
-    }
-    return json.dumps(
-        {
-            "apiVersion": "v3",
-            "correlationID": str(uuid.uuid4()),
-            "errorCode": 0,
-            "payload": {"apiVersion": "v3", "requestId": str(uuid.uuid4()), "event": event},
-            "contentType": "application/json",
-        }
-    ).encode()
+    return value_envelope(device, "sensor", resource, "Bool", "true" if value else "false")
 
 
 class PlainMqtt:

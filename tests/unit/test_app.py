@@ -6,7 +6,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,14 +59,6 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 3.0) -> bool:
             return True
         time.sleep(0.01)
     return condition()
-
-
-@pytest.fixture
-def bus() -> Iterator[MemoryBus]:
-    memory = MemoryBus(WireFormat())
-    memory.connect()
-    yield memory
-    memory.close()
 
 
 def _sample(metrics: Metrics, name: str, labels: dict[str, str]) -> float:

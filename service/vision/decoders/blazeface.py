@@ -136,12 +136,13 @@ class BlazeFaceDecoder:
         keep = np.flatnonzero(logits >= self._logit)
         if not keep.size:
             return Detections.empty(6)
-        if keep.size <= _PYTHON_CANDIDATES:
-            rows = outputs[self._regressors].reshape(-1, 16)[keep] + self._offsets[keep]
-            return self._pick_few(rows, logits[keep].tolist())
-        keep = keep[np.argsort(-logits[keep], kind="stable")]
-        scores = (1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))).astype(np.float32)
         rows = outputs[self._regressors].reshape(-1, 16)[keep] + self._offsets[keep]
+        candidates = logits[keep]
+        if keep.size <= _PYTHON_CANDIDATES:
+            return self._pick_few(rows, candidates.tolist())
+        order = np.argsort(-candidates, kind="stable")
+        rows = rows[order]
+        scores = (1 / (1 + np.exp(-np.clip(candidates[order], -100, 100)))).astype(np.float32)
         centre, half = rows[:, 0:2], rows[:, 2:4] / 2
         boxes = np.concatenate([centre - half, centre + half], axis=1)
         picked = nms_indices(boxes, scores, self._iou, self._limit, presorted=True)

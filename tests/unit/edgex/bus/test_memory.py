@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -42,14 +41,6 @@ class Collector:
 
 def capture(name: str) -> tuple[str, bytes]:
     return (CAPTURES / f"{name}.topic").read_text().strip(), (CAPTURES / f"{name}.bin").read_bytes()
-
-
-@pytest.fixture
-def bus() -> Iterator[MemoryBus]:
-    memory = MemoryBus(WireFormat())
-    memory.connect()
-    yield memory
-    memory.close()
 
 
 def drain(bus: MemoryBus) -> None:
