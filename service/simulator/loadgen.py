@@ -17,7 +17,6 @@ exit a JSON summary line goes to stdout.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import queue
 import socket
@@ -31,6 +30,7 @@ from typing import Any
 
 import cbor2
 import paho.mqtt.client as mqtt
+import pybase64
 from paho.mqtt.enums import CallbackAPIVersion
 
 from service.simulator.photos import photo_jpeg
@@ -77,24 +77,25 @@ def _event_request(device: str, profile: str, source: str, reading: dict[str, An
 
 def _envelope(payload: Any, content_type: str) -> bytes:
     """A MessageEnvelope in JSON, as go-mod-messaging writes it."""
-    return json.dumps(
-        {
-            "apiVersion": "v3",
-            "receivedTopic": "",
-            "correlationID": str(uuid.uuid4()),
-            "requestID": "",
-            "errorCode": 0,
-            "payload": payload,
-            "contentType": content_type,
-        }
-    ).encode()
+    fields = {
+        "apiVersion": "v3",
+        "receivedTopic": "",
+        "correlationID": str(uuid.uuid4()),
+        "requestID": "",
+        "errorCode": 0,
+        "contentType": content_type,
+    }
+    if not isinstance(payload, bytes):
+        return json.dumps({**fields, "payload": payload}).encode()
+    # Base64 needs no JSON escaping: splicing it in spares json.dumps a scan of ~80 KB per frame
+    # (100 us; the publisher shares the 2 cores with the service it loads).
+    return json.dumps(fields)[:-1].encode() + b', "payload": "' + pybase64.b64encode(payload) + b'"}'
 
 
 def frame_envelope(camera: str, jpeg: bytes) -> bytes:
     """device-rest's wire shape: JSON envelope, base64 CBOR AddEventRequest, one Binary reading."""
     reading = {"valueType": "Binary", "binaryValue": jpeg, "mediaType": "image/jpeg"}
-    request = _event_request(camera, PROFILE, SOURCE, reading)
-    return _envelope(base64.b64encode(cbor2.dumps(request)).decode(), "application/cbor")
+    return _envelope(cbor2.dumps(_event_request(camera, PROFILE, SOURCE, reading)), "application/cbor")
 
 
 def value_envelope(device: str, profile: str, resource: str, value_type: str, value: str) -> bytes:

@@ -4,7 +4,7 @@ One gate per camera. A frame counts as motion when more than min_changed_pct of 
 pixels differ from the background by more than pixel_threshold grey levels. The first frame (and
 the first after a change of aspect ratio) always counts as motion, so a new camera is analysed at
 once; the same scene decoded at another scale (a reduced JPEG decode) compares as the same frame.
-Costs about 0.1 ms on a 640x480 frame: one INTER_AREA resize, one colour conversion, one absdiff.
+Costs about 0.1 ms on a 320x240 frame: one colour conversion, one INTER_AREA resize, one absdiff.
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ class MotionGate:
         height, width = bgr.shape[:2]
         out_w = min(self._params.width_px, width)
         out_h = max(1, round(height * out_w / width))
-        small = cv2.resize(bgr, (out_w, out_h), interpolation=cv2.INTER_AREA)
-        if small.ndim == 3:
-            small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        return np.asarray(small, np.uint8)
+        # Grey first: INTER_AREA at a fractional scale costs per channel (150 -> 80 us at 320x240).
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+        return np.asarray(cv2.resize(grey, (out_w, out_h), interpolation=cv2.INTER_AREA), np.uint8)
 
     def _reset(self, grey: NDArray[np.uint8]) -> None:
         self._background = grey.astype(np.float32)
