@@ -7,7 +7,7 @@ resize into the graph (MODELS.md section 3); colour, layout and normalisation ar
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -20,7 +20,10 @@ Image = NDArray[np.uint8]
 
 @dataclass(frozen=True, slots=True)
 class Framing:
-    """Maps model-input pixels back to source pixels: src = (inp - pad) / scale."""
+    """Maps model-input pixels back to source pixels: src = (inp - pad) / scale.
+
+    A camera's frames all share one Framing object (see framing_for), which carries its mapping
+    as x1,y1,x2,y2 rows, so nothing about it is built or hashed per frame."""
 
     scale_x: float
     scale_y: float
@@ -28,12 +31,24 @@ class Framing:
     pad_y: float
     source_width: int
     source_height: int
+    _offset: FloatArray | None = field(init=False, compare=False, repr=False)  # None: the identity
+    _factor: FloatArray = field(init=False, compare=False, repr=False)
+    _limit: FloatArray = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        limit = np.array([self.source_width, self.source_height] * 2, np.float32)
+        identity = self.scale_x == self.scale_y == 1 and self.pad_x == self.pad_y == 0
+        factor = np.array([self.scale_x, self.scale_y] * 2, np.float32)
+        offset = np.array([self.pad_x, self.pad_y] * 2, np.float32)
+        object.__setattr__(self, "_offset", None if identity else offset)
+        object.__setattr__(self, "_factor", factor)
+        object.__setattr__(self, "_limit", limit)
 
     def to_source(self, found: Detections) -> Detections:
         """Detections in source-image pixels, clipped to the image."""
         if not len(found):
             return found
-        offset, factor, limit = _mapping(self)
+        offset, factor, limit = self._offset, self._factor, self._limit
         if offset is None:
             return Detections(np.clip(found.boxes, 0, limit), found.scores, found.class_ids, found.keypoints)
         boxes = (found.boxes - offset) / factor
@@ -42,16 +57,12 @@ class Framing:
         return Detections(boxes, found.scores, found.class_ids, points)
 
 
-@functools.lru_cache(maxsize=64)
-def _mapping(framing: Framing) -> tuple[FloatArray | None, FloatArray, FloatArray]:
-    """(offset, factor, limit) as x1,y1,x2,y2 rows; offset None for the identity. A camera's frames
-    all share one Framing, so this runs once per camera and model, not once per frame."""
-    limit = np.array([framing.source_width, framing.source_height] * 2, np.float32)
-    if framing.scale_x == framing.scale_y == 1 and framing.pad_x == framing.pad_y == 0:
-        return None, limit, limit
-    factor = np.array([framing.scale_x, framing.scale_y] * 2, np.float32)
-    offset = np.array([framing.pad_x, framing.pad_y] * 2, np.float32)
-    return offset, factor, limit
+@functools.lru_cache(maxsize=256)
+def framing_for(
+    scale_x: float, scale_y: float, pad_x: float, pad_y: float, source_width: int, source_height: int
+) -> Framing:
+    """The one Framing with these values (a camera's frames all map back the same way)."""
+    return Framing(scale_x, scale_y, pad_x, pad_y, source_width, source_height)
 
 
 _TO_BGR = {1: cv2.COLOR_GRAY2BGR, 4: cv2.COLOR_BGRA2BGR}
@@ -74,9 +85,9 @@ def stretch(image: Image, width: int, height: int) -> tuple[Image, Framing]:
     """Resize to width x height ignoring the aspect ratio."""
     source_height, source_width = image.shape[:2]
     if (source_width, source_height) == (width, height):
-        return image, Framing(1.0, 1.0, 0.0, 0.0, source_width, source_height)
+        return image, framing_for(1.0, 1.0, 0.0, 0.0, source_width, source_height)
     resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-    framing = Framing(width / source_width, height / source_height, 0.0, 0.0, source_width, source_height)
+    framing = framing_for(width / source_width, height / source_height, 0.0, 0.0, source_width, source_height)
     return resized, framing  # type: ignore[return-value]
 
 
@@ -84,7 +95,7 @@ def letterbox(image: Image, width: int, height: int) -> tuple[Image, Framing]:
     """Resize keeping the aspect ratio and centre on a black width x height canvas."""
     source_height, source_width = image.shape[:2]
     if (source_width, source_height) == (width, height):
-        return image, Framing(1.0, 1.0, 0.0, 0.0, source_width, source_height)
+        return image, framing_for(1.0, 1.0, 0.0, 0.0, source_width, source_height)
     scale = min(width / source_width, height / source_height)
     inner_w = max(1, round(source_width * scale))
     inner_h = max(1, round(source_height * scale))
@@ -93,7 +104,7 @@ def letterbox(image: Image, width: int, height: int) -> tuple[Image, Framing]:
     canvas[pad_y : pad_y + inner_h, pad_x : pad_x + inner_w] = cv2.resize(
         image, (inner_w, inner_h), interpolation=cv2.INTER_LINEAR
     )
-    framing = Framing(
+    framing = framing_for(
         inner_w / source_width, inner_h / source_height, pad_x, pad_y, source_width, source_height
     )
     return canvas, framing

@@ -72,7 +72,7 @@ def _ignore(_: object) -> None:
     """The completion callback of a closed runner's requests."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~0.4 us more to build, once per frame
 class _Job:
     """One frame: fitted to the model input, how to map back, and whom to tell."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,49 @@ def test_submit_matches_infer(engine: Engine, photos: dict[str, np.ndarray]) -> 
         futures = [engine.submit(model, photos[name]) for name in names]
         for name, future in zip(names, futures, strict=True):
             assert future.result(timeout=60) == engine.infer(model, photos[name])
+
+
+def _called_back(engine: Engine, model: str, images: list[np.ndarray]) -> list[object]:
+    """What submit_with's callback received for each image, in submission order."""
+    results: dict[int, object] = {}
+    all_done = threading.Event()
+
+    def record(index: int, result: object) -> None:
+        results[index] = result
+        if len(results) == len(images):
+            all_done.set()
+
+    for index, image in enumerate(images):
+        engine.submit_with(model, image, lambda result, i=index: record(i, result))
+    assert all_done.wait(60)
+    return [results[i] for i in range(len(images))]
+
+
+def test_submit_with_calls_back_with_each_frames_result(
+    engine: Engine, photos: dict[str, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The callback form: every frame's callback gets that frame's detections (the face model
+    through its second stage on another thread), and a frame that fails gets its error."""
+    names = ["astronaut", "camera", "chelsea", "pair"] * 3
+    for model in ("person", "face"):
+        assert _called_back(engine, model, [photos[n] for n in names]) == [
+            engine.infer(model, photos[n]) for n in names
+        ]
+
+    runner = engine._get("person").runner
+    fill = runner._fill
+
+    def refuse_once(target: np.ndarray, image: np.ndarray) -> None:
+        monkeypatch.setattr(runner, "_fill", fill)
+        raise ValueError("cannot copy this frame")
+
+    monkeypatch.setattr(runner, "_fill", refuse_once)
+    got: queue.Queue[object] = queue.Queue()
+    engine.submit_with("person", photos["astronaut"], got.put)
+    error = got.get(timeout=60)
+    assert isinstance(error, ValueError) and "cannot copy" in str(error)
+    engine.submit_with("person", photos["astronaut"], got.put)
+    assert got.get(timeout=60) == engine.infer("person", photos["astronaut"])
 
 
 def test_centerface_is_reshaped_per_resolution(engine: Engine, photos: dict[str, np.ndarray]) -> None:
