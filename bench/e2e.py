@@ -9,8 +9,10 @@ and without people) from 4 cameras, closed loop, i.e. as fast as the service tak
 is published when the service has analysed an earlier one. Scenarios: `saturated` keeps one frame
 per camera outstanding (4 in all, THROUGHPUT hint, 4 workers): the FPS target; `paced` keeps 2
 outstanding in all (LATENCY hint, 2 workers: one frame in inference while the next is decoded);
-`single` keeps 1 outstanding (LATENCY hint, 1 worker): the latency target, nothing queued. The service (this
-process) runs the real MQTT bus, engine (SSDLite person) and pipeline with a person rule.
+`single` keeps 1 outstanding (LATENCY hint, 1 worker): the latency target, nothing queued. Optional,
+`overload`: open loop, each camera publishing 100 FPS, more than the service takes (THROUGHPUT, 4
+workers): the latest-frame slots drop the rest (published FPS is printed per round). The service
+(this process) runs the real MQTT bus, engine (SSDLite person) and pipeline with a person rule.
 
 Each scenario starts the service once, then alternates, --rounds times, `benchmark_app -hint
 throughput` and `-hint latency` on the same IR and the same photos (`-i`) with --seconds of load
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import statistics
 import subprocess
@@ -82,11 +85,14 @@ class Scenario:
     workers: int
     window: int  # per camera (closed loop)
     in_flight: int  # in all; 0 = window per camera
+    fps: float = 0.0  # per camera, open loop (window and in_flight unused): more than the service takes
 
 
 SCENARIOS = {
     # every camera always has a frame waiting: the service at full throughput
     "saturated": Scenario("saturated", "THROUGHPUT", 4, 1, 0),
+    # open loop, more frames than the service can take: each camera's newest frame is analysed
+    "overload": Scenario("overload", "THROUGHPUT", 4, 0, 0, fps=100.0),
     # two frames outstanding in all: one in inference while the next is decoded
     "paced": Scenario("paced", "LATENCY", 2, 1, 2),
     # one frame at a time: publish-to-result latency with nothing queued (the latency target)
@@ -232,18 +238,18 @@ def run_load(
         str(args.cameras),
         "--seconds",
         str(args.seconds + WARMUP_S),
-        "--closed-loop",
-        "--window",
-        str(scenario.window),
-        "--in-flight",
-        str(scenario.in_flight),
         "--photos",
         ",".join(PHOTOS),
     ]
+    if scenario.fps:
+        command += ["--fps", str(scenario.fps)]
+    else:
+        command += ["--closed-loop", "--window", str(scenario.window), "--in-flight", str(scenario.in_flight)]
     me = psutil.Process()
     publisher = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert publisher.stdin is not None
-    recorder.release, recorder.started = publisher.stdin, time.monotonic()
+    recorder.release = None if scenario.fps else publisher.stdin
+    recorder.started = time.monotonic()
     time.sleep(WARMUP_S)
     peer = psutil.Process(publisher.pid)
     threads0 = thread_cpu_s()
@@ -258,7 +264,7 @@ def run_load(
     with recorder.lock:
         recorder.measured_at_end = recorder.measured
     recorder.release = None
-    publisher.communicate(timeout=30)
+    summary = json.loads(publisher.communicate(timeout=30)[0].strip().splitlines()[-1])
     wall = wall1 - wall0
     return {
         "wall_s": wall,
@@ -266,6 +272,7 @@ def run_load(
         "publisher_cpu_pct": 100 * ((peer1.user + peer1.system) - (peer0.user + peer0.system)) / wall,
         "broker_cpu_pct": 100 * ((broker1.user + broker1.system) - (broker0.user + broker0.system)) / wall,
         "rss_mib": rss_max,
+        "published_fps": summary["frames"] / summary["seconds"],
         **{f"cpu_s_{group}": seconds for group, seconds in groups.items()},
     }
 
@@ -435,7 +442,8 @@ def report(scenario: Scenario, rounds: list[Round], args: argparse.Namespace, de
     for index, r in enumerate(rounds, 1):
         print(
             f"{'':<10} round {index}: {r.fps:.1f} FPS, benchmark_app {r.reference.fps:.1f} ({r.ratio:.2f}), "
-            f"latency median {r.reference.median_ms:.2f} ms; CPU of publisher "
+            f"latency median {r.reference.median_ms:.2f} ms; published {r.usage['published_fps']:.1f} FPS; "
+            f"CPU of publisher "
             f"{r.usage['publisher_cpu_pct']:.0f}%, broker {r.usage['broker_cpu_pct']:.0f}%"
         )
     frames = sum(len(r.latencies_ms) for r in rounds)
