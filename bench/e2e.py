@@ -107,6 +107,7 @@ class Recorder:
     release: IO[str] | None = None
     started: float = field(default_factory=time.monotonic)
     latencies_s: list[float] = field(default_factory=list)
+    stages: list[tuple[tuple[str, float], ...]] = field(default_factory=list)  # per frame, as latencies_s
     measured: int = 0
     measured_at_end: int = 0  # `measured` when the measured window closed
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,6 +120,7 @@ class Recorder:
         if time.monotonic() - self.started >= WARMUP_S:
             with self.lock:
                 self.latencies_s.append(latency)
+                self.stages.append(view.stages)
                 self.measured += 1
 
 
@@ -322,6 +324,7 @@ class Round:
     fps: float
     latencies_ms: list[float]
     usage: dict[str, float]
+    stages: list[tuple[tuple[str, float], ...]]  # each frame's (stage, seconds), as latencies_ms
 
     @property
     def ratio(self) -> float:
@@ -349,7 +352,8 @@ def run_scenario(
             usage = run_load(broker, port, recorder, args, scenario)
             with recorder.lock:
                 latencies = [v * 1000 for v in recorder.latencies_s[: recorder.measured_at_end]]
-            rounds.append(Round(reference_run, len(latencies) / usage["wall_s"], latencies, usage))
+                stages = recorder.stages[: recorder.measured_at_end]
+            rounds.append(Round(reference_run, len(latencies) / usage["wall_s"], latencies, usage, stages))
     finally:
         pipeline.stop()
         bus.close()
@@ -452,6 +456,17 @@ def report(scenario: Scenario, rounds: list[Round], args: argparse.Namespace, de
         for key, seconds in r.usage.items():
             if key.startswith("cpu_s_"):
                 spent[key.removeprefix("cpu_s_")] = spent.get(key.removeprefix("cpu_s_"), 0.0) + seconds
+    by_stage: dict[str, list[float]] = {}
+    for r in rounds:
+        for frame_stages in r.stages:
+            for stage, seconds in frame_stages:
+                by_stage.setdefault(stage, []).append(seconds * 1000)
+    print(
+        f"{'':<10} latency by stage, ms (p50/p95): "
+        + ", ".join(
+            f"{stage} {percentile(ms, 0.5):.2f}/{percentile(ms, 0.95):.2f}" for stage, ms in by_stage.items()
+        )
+    )
     reference_us = 1e6 / statistics.median(r.reference.frames_per_cpu_s for r in rounds)
     print(
         f"{'':<10} service CPU per analysed frame: "

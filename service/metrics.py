@@ -14,6 +14,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_STAGE_BUCKETS_S = (0.0005, 0.001, 0.0025, *_LATENCY_BUCKETS_S)
 M = TypeVar("M", bound=MetricWrapperBase)
 
 
@@ -65,6 +66,13 @@ class Metrics:
             "Event origin to result",
             ["camera"],
             buckets=_LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.frame_stage_seconds = Histogram(
+            "frame_stage_seconds",
+            "Where frame-to-result time goes: transport, queued, decode, inference, rules",
+            ["camera", "stage"],
+            buckets=_STAGE_BUCKETS_S,
             registry=r,
         )
         self.inference_seconds = Histogram(

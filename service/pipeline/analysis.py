@@ -86,6 +86,7 @@ class FrameAnalyser:
         if now - frame.origin_ns / 1e9 > self._settings.MaxFrameAgeS:
             return DropReason.STALE
         camera = self._camera(frame.camera)
+        decode_started = time.perf_counter()
         image, factor = self._decode(frame, camera)
         with self._lock:
             forced = frame.forced or frame.camera in self._forced
@@ -96,9 +97,22 @@ class FrameAnalyser:
             if not (verdict.motion or forced or heartbeat_due):
                 return DropReason.NO_MOTION
         camera.last_analysed_s = now
-        return self._infer(frame, image, float(factor), camera)
+        received_s = frame.received_ns / 1e9
+        stages = (
+            ("transport", max(0.0, received_s - frame.origin_ns / 1e9)),
+            ("queued", max(0.0, now - received_s)),
+            ("decode", time.perf_counter() - decode_started),
+        )
+        return self._infer(frame, image, float(factor), camera, stages)
 
-    def _infer(self, frame: Frame, image: NDArray[np.uint8], factor: float, camera: _Camera) -> AnalysedFrame:
+    def _infer(
+        self,
+        frame: Frame,
+        image: NDArray[np.uint8],
+        factor: float,
+        camera: _Camera,
+        stages: tuple[tuple[str, float], ...],
+    ) -> AnalysedFrame:
         face_model = self._face_model
         started = time.perf_counter()
         finished: dict[str, float] = {}
@@ -117,6 +131,8 @@ class FrameAnalyser:
             found = [_scaled(d.box, factor) for d in results[face_model]] if face_model else []
             faces = (*found, *uncovered_heads(observations, found))
         height, width = image.shape[:2]
+        ended = time.perf_counter()
+        inference_s = tuple((name, finished.get(name, ended) - started) for name in camera.runs)
         return AnalysedFrame(
             frame.camera,
             round(width * factor),
@@ -128,7 +144,8 @@ class FrameAnalyser:
             image,
             factor,
             faces,
-            tuple((name, finished.get(name, time.perf_counter()) - started) for name in camera.runs),
+            inference_s,
+            (*stages, ("inference", max((seconds for _, seconds in inference_s), default=0.0))),
         )
 
     def _camera(self, name: str) -> _Camera:

@@ -39,6 +39,9 @@ class FrameView:
     analysed_s: float
     latency_s: float  # reading origin to end of inference
     event_id: str = ""
+    # Where latency_s went: transport (origin -> received), queued (-> a worker took it), decode
+    # (image decode and motion gate), inference (every model, second stages included).
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 def point_in_polygon(x: float, y: float, polygon: Polygon) -> bool:

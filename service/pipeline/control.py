@@ -64,6 +64,7 @@ class ControlLoop:
         self._last_gauges = 0.0
         self._listeners: list[Callable[[FrameView], None]] = []
         self._latency = Children(deps.metrics.frame_to_result_seconds)
+        self._stage = Children(deps.metrics.frame_stage_seconds)
         self._inference = Children(deps.metrics.inference_seconds)
 
     def add_listener(self, listener: Callable[[FrameView], None]) -> None:
@@ -102,6 +103,8 @@ class ControlLoop:
         deps = self._deps
         deps.board.analysed(view)
         self._latency(view.camera).observe(view.latency_s)
+        for stage, seconds in view.stages:
+            self._stage(view.camera, stage).observe(seconds)
         for model, seconds in item.inference_s:
             self._inference(model).observe(seconds)
         if item.image is not None and deps.snapshots.due(view.camera, view.analysed_s):
@@ -109,6 +112,7 @@ class ControlLoop:
             jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)
             deps.snapshots.set_latest(view.camera, Snapshot(jpeg, view.analysed_s))
         self._handle(self._rules.on_frame(view), item)
+        self._stage(view.camera, "rules").observe(max(0.0, self._deps.clock() - view.analysed_s))
         for listener in self._listeners:
             listener(view)
 

@@ -27,6 +27,7 @@ class AnalysedFrame:
     scale: float = 1.0  # source pixels per image pixel (2, 4, 8 after a reduced decode)
     faces: tuple[Box, ...] | None = None  # face boxes (source px) to blur; None = privacy off
     inference_s: tuple[tuple[str, float], ...] = ()  # (model, seconds) of this frame
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds) from origin to end of inference
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +76,5 @@ class Sighter:
             frame.analysed_s,
             latency_s,
             frame.event_id,
+            frame.stages,
         )

@@ -99,6 +99,31 @@ def test_frames_without_people_yield_nothing(
     assert plain.results == [] and puts(core_command) == 0 and notifications.notifications == []
 
 
+def test_frame_to_result_time_is_broken_down_by_stage(
+    start_service: ServiceFactory, plain: PlainMqtt
+) -> None:
+    """frame_stage_seconds accounts for each analysed frame: transport, queued, decode and
+    inference add up to (nearly all of) its frame-to-result time; rules come after it."""
+    service = start_service({**FAST, "Rules": [PERSON]})
+    for count, photo in enumerate(("chelsea", "coffee", "astronaut", "camera"), 1):
+        plain.frame("cam-1", photo)  # one at a time: the latest-frame slot keeps none waiting
+        assert wait_for(
+            lambda n=count: service.metric("frame_stage_seconds_count", camera="cam-1", stage="rules") >= n
+        )
+    frames = service.metric("frame_to_result_seconds_count", camera="cam-1")
+    stages = ("transport", "queued", "decode", "inference", "rules")
+    assert wait_for(
+        lambda: all(
+            service.metric("frame_stage_seconds_count", camera="cam-1", stage=s) == frames for s in stages
+        )
+    )
+    spent = {s: service.metric("frame_stage_seconds_sum", camera="cam-1", stage=s) for s in stages}
+    latency = service.metric("frame_to_result_seconds_sum", camera="cam-1")
+    assert frames == 4 and spent["inference"] > 0 and spent["decode"] > 0 and spent["rules"] >= 0
+    before_rules = sum(spent[s] for s in stages[:4])
+    assert 0.8 * latency <= before_rules <= latency * 1.02 + 0.001, (spent, latency)
+
+
 def test_cooldown_suppresses_a_repeat_and_the_alert_ends_after_its_quiet_period(
     start_service: ServiceFactory,
     plain: PlainMqtt,
