@@ -21,8 +21,9 @@ reference measured next to the load is comparable. The FPS ratio is the median o
 ratios (their range is printed too); latencies are pooled over the rounds. Reported: processed FPS,
 publish-to-result latency p50/p95/p99 (reading origin = publish time, to the analysed frame reaching
 the rules), CPU and RSS of the service (psutil), the CPU of the publisher and the broker, and the
-service's CPU per analysed frame by thread role. Targets: ratio >= 0.80, and p95 <= 2 x
-benchmark_app -hint latency median + JPEG decode.
+service's CPU per analysed frame by thread role, and latency by stage. Targets: ratio >= 0.80, and
+p95 <= 2 x benchmark_app -hint latency median + JPEG decode, each round's p95 against the bound
+measured next to it (median over the rounds).
 """
 
 from __future__ import annotations
@@ -331,6 +332,14 @@ class Round:
         return self.fps / self.reference.fps
 
     @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies_ms, 0.95) if self.latencies_ms else float("nan")
+
+    def bound_ms(self, decode_ms: float) -> float:
+        """The latency target next to this round: 2 x benchmark_app's latency median + decode."""
+        return 2 * self.reference.median_ms + decode_ms
+
+    @property
     def frames_per_cpu_s(self) -> float:
         """Analysed frames per CPU-second of the whole service process."""
         return self.fps / (self.usage["service_cpu_pct"] / 100)
@@ -395,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'scenario':<10} {'hint':<10} {'wkrs':>4} {'inflt':>5} {'FPS':>6} {'bapp FPS':>8} {'ratio':>5} "
-        f"{'range':>9} {'p50':>6} {'p95':>6} {'p99':>6} {'bound':>6} {'CPU%':>5} {'RSS':>5} "
+        f"{'range':>9} {'p50':>6} {'p95':>6} {'p99':>6} {'bound':>6} {'p95/bnd':>7} {'CPU%':>5} {'RSS':>5} "
         f"{'f/CPU-s':>7} {'ratio':>5}  targets"
     )
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
@@ -413,10 +422,11 @@ def main(argv: list[str] | None = None) -> int:
             broker.wait(5)
     print(
         "ratio: median of the per-round ratios of FPS to benchmark_app -hint throughput (range: lowest-"
-        "highest); latency in ms (publish to result), pooled over the rounds; bound = 2 x the median of "
-        "benchmark_app's latency medians + decode; f/CPU-s = analysed frames per CPU-second of the "
+        "highest); latency in ms (publish to result), pooled over the rounds; bound = 2 x benchmark_app's "
+        "latency median + decode (the median over rounds; p95/bnd: the median of each round's p95 over "
+        "that round's bound); f/CPU-s = analysed frames per CPU-second of the "
         "service process, its ratio to benchmark_app's (whose CPU time includes its ~1 s compile); "
-        f"targets: ratio >= {FPS_TARGET:.2f}, p95 <= bound"
+        f"targets: ratio >= {FPS_TARGET:.2f}, p95/bnd <= 1"
     )
     return 0
 
@@ -431,22 +441,26 @@ def report(scenario: Scenario, rounds: list[Round], args: argparse.Namespace, de
     reference_fps = statistics.median(r.reference.fps for r in rounds)
     bound = 2 * statistics.median(r.reference.median_ms for r in rounds) + decode_ms
     p95 = percentile(latencies, 0.95) if latencies else float("nan")
+    p95_ratio = statistics.median(r.p95_ms / r.bound_ms(decode_ms) for r in rounds)
     cpu = statistics.mean(r.usage["service_cpu_pct"] for r in rounds)
     rss = max(r.usage["rss_mib"] for r in rounds)
     per_cpu = statistics.median(r.frames_per_cpu_s for r in rounds)
     per_cpu_ratio = statistics.median(r.frames_per_cpu_s / r.reference.frames_per_cpu_s for r in rounds)
-    verdict = f"FPS {'met' if ratio >= FPS_TARGET else 'NOT met'}, p95 {'met' if p95 <= bound else 'NOT met'}"
+    verdict = (
+        f"FPS {'met' if ratio >= FPS_TARGET else 'NOT met'}, p95 {'met' if p95_ratio <= 1 else 'NOT met'}"
+    )
     print(
         f"{s.name:<10} {s.hint:<10} {s.workers:>4} {s.in_flight or s.window * args.cameras:>5} {fps:>6.1f} "
         f"{reference_fps:>8.1f} {ratio:>5.2f} {min(ratios):>4.2f}-{max(ratios):<4.2f} "
         f"{percentile(latencies, 0.5) if latencies else float('nan'):>6.1f} {p95:>6.1f} "
-        f"{percentile(latencies, 0.99) if latencies else float('nan'):>6.1f} {bound:>6.1f} {cpu:>5.0f} "
-        f"{rss:>5.0f} {per_cpu:>7.1f} {per_cpu_ratio:>5.2f}  {verdict}"
+        f"{percentile(latencies, 0.99) if latencies else float('nan'):>6.1f} {bound:>6.1f} {p95_ratio:>7.2f} "
+        f"{cpu:>5.0f} {rss:>5.0f} {per_cpu:>7.1f} {per_cpu_ratio:>5.2f}  {verdict}"
     )
     for index, r in enumerate(rounds, 1):
         print(
             f"{'':<10} round {index}: {r.fps:.1f} FPS, benchmark_app {r.reference.fps:.1f} ({r.ratio:.2f}), "
-            f"latency median {r.reference.median_ms:.2f} ms; published {r.usage['published_fps']:.1f} FPS; "
+            f"latency median {r.reference.median_ms:.2f} ms; p95 {r.p95_ms:.1f} ms vs bound "
+            f"{r.bound_ms(decode_ms):.1f}; published {r.usage['published_fps']:.1f} FPS; "
             f"CPU of publisher "
             f"{r.usage['publisher_cpu_pct']:.0f}%, broker {r.usage['broker_cpu_pct']:.0f}%"
         )
