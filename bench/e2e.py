@@ -69,6 +69,7 @@ MODELS_DIR = ROOT / ".cache" / "models"
 FPS_TARGET = 0.80
 WARMUP_S = 1.5  # per round: the load generator connects and the first frames go round
 PHOTOS = ("astronaut", "coffee", "camera", "chelsea")
+Stages = tuple[tuple[str, float], ...]  # FrameView.stages: (stage, seconds)
 RULE = {
     "Name": "person",
     "Detection": {"Labels": ["person"], "MinScore": 0.6},
@@ -107,10 +108,8 @@ class Recorder:
 
     release: IO[str] | None = None
     started: float = field(default_factory=time.monotonic)
-    latencies_s: list[float] = field(default_factory=list)
-    stages: list[tuple[tuple[str, float], ...]] = field(default_factory=list)  # per frame, as latencies_s
-    measured: int = 0
-    measured_at_end: int = 0  # `measured` when the measured window closed
+    samples: list[tuple[float, Stages]] = field(default_factory=list)  # per frame: latency, its stages
+    measured: int = 0  # samples taken when the measured window closed
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, view: FrameView) -> None:
@@ -120,9 +119,7 @@ class Recorder:
             self.release.flush()
         if time.monotonic() - self.started >= WARMUP_S:
             with self.lock:
-                self.latencies_s.append(latency)
-                self.stages.append(view.stages)
-                self.measured += 1
+                self.samples.append((latency, view.stages))
 
 
 class Listener:
@@ -265,7 +262,7 @@ def run_load(
     groups = cpu_by_group(threads0, thread_cpu_s())
     peer1 = peer.cpu_times() if publisher.poll() is None else peer0
     with recorder.lock:
-        recorder.measured_at_end = recorder.measured
+        recorder.measured = len(recorder.samples)
     recorder.release = None
     summary = json.loads(publisher.communicate(timeout=30)[0].strip().splitlines()[-1])
     wall = wall1 - wall0
@@ -325,7 +322,7 @@ class Round:
     fps: float
     latencies_ms: list[float]
     usage: dict[str, float]
-    stages: list[tuple[tuple[str, float], ...]]  # each frame's (stage, seconds), as latencies_ms
+    stages: list[Stages]  # each frame's, as latencies_ms
 
     @property
     def ratio(self) -> float:
@@ -360,8 +357,9 @@ def run_scenario(
             recorder = listener.recorder = Recorder()
             usage = run_load(broker, port, recorder, args, scenario)
             with recorder.lock:
-                latencies = [v * 1000 for v in recorder.latencies_s[: recorder.measured_at_end]]
-                stages = recorder.stages[: recorder.measured_at_end]
+                samples = recorder.samples[: recorder.measured]
+            latencies = [latency * 1000 for latency, _ in samples]
+            stages = [frame_stages for _, frame_stages in samples]
             rounds.append(Round(reference_run, len(latencies) / usage["wall_s"], latencies, usage, stages))
     finally:
         pipeline.stop()
@@ -470,7 +468,8 @@ def report(scenario: Scenario, rounds: list[Round], args: argparse.Namespace, de
     for r in rounds:
         for key, seconds in r.usage.items():
             if key.startswith("cpu_s_"):
-                spent[key.removeprefix("cpu_s_")] = spent.get(key.removeprefix("cpu_s_"), 0.0) + seconds
+                role = key.removeprefix("cpu_s_")
+                spent[role] = spent.get(role, 0.0) + seconds
     by_stage: dict[str, list[float]] = {}
     for r in rounds:
         for frame_stages in r.stages:

@@ -168,12 +168,10 @@ class BlazeFaceDecoder:
         count = int(np.count_nonzero(rows[:, 0] >= self._threshold))  # rows are sorted by score
         if not count:
             return Detections.empty(6)
+        # Copies either way: nothing below may point into the request's output tensor.
         if count == 1:
-            picked = rows[:1].copy()  # a copy: nothing below may point into the request's output tensor
-        elif count <= _PYTHON_CANDIDATES:
-            top = rows[:count].tolist()
-            picked = rows[nms_python([r[1:5] for r in top], list(range(count)), self._iou, self._limit)]
-        else:
+            picked = rows[:1].copy()
+        else:  # nms_indices runs a few presorted boxes in plain Python itself
             top = rows[:count]
             picked = top[nms_indices(top[:, 1:5], top[:, 0], self._iou, self._limit, presorted=True)]
         return Detections(
