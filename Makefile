@@ -28,6 +28,7 @@ test: models
 bench: models
 	$(PY) -m bench.engine
 	$(PY) -m bench.e2e
+	$(PY) -m bench.floor
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service tests bench
