@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_describe(loaded), end="")
         return 0
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
-    from service.pipeline.errors import PipelineConfigError
+    from service.pipeline.errors import AlertStoreError, OutboxError, PipelineConfigError
     from service.simulator import SimulatorError
     from service.vision.errors import ModelConfigError, ModelLoadError
 
@@ -95,7 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # found while building parts (e.g. a missing bus secret)
         _report(exc)
         return 2
-    except (ModelLoadError, ModelConfigError, PipelineConfigError, SimulatorError) as exc:
+    except (
+        ModelLoadError,
+        ModelConfigError,
+        PipelineConfigError,
+        OutboxError,
+        AlertStoreError,
+        SimulatorError,
+    ) as exc:
         print(f"app-vision: cannot start: {exc}", file=sys.stderr)
         return 2
 

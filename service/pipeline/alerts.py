@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from service.pipeline.conditions import FrameView, Sighting
+from service.pipeline.errors import AlertStoreError
 
+if TYPE_CHECKING:
+    from service.pipeline.alert_store import AlertStore
+
+LOG = logging.getLogger(__name__)
 Transition = Literal["new", "update", "end"]
 
 
@@ -58,13 +64,34 @@ class AlertChange:
     sequence: int  # 0 for new, 1.. for updates, then the end: unique per alert, used in idempotency keys
 
 
-class AlertBook:
-    """Thread-safe store of active and recently ended alerts (REST reads, outbox writes outcomes)."""
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An active alert read back from disk, and the sequence its next change takes."""
 
-    def __init__(self, keep_ended: int) -> None:
+    alert: Alert
+    next_sequence: int
+
+
+class AlertBook:
+    """Thread-safe store of active and recently ended alerts (REST reads, outbox writes outcomes).
+
+    With a store, every change is written through to disk and the book starts from what is there;
+    a failed write is logged and the book carries on in memory (actions have their own outbox)."""
+
+    def __init__(self, keep_ended: int, store: AlertStore | None = None) -> None:
         self._active: OrderedDict[str, Alert] = OrderedDict()
         self._ended: deque[Alert] = deque(maxlen=keep_ended)
         self._lock = threading.Lock()
+        self._store = store
+        self._resumable: list[StoredAlert] = []
+        if store is not None:
+            self._resumable, ended = store.load()
+            self._active.update((item.alert.alert_id, item.alert) for item in self._resumable)
+            self._ended.extend(ended)
+
+    def resumable(self) -> list[StoredAlert]:
+        """The active alerts the store held at start, oldest first, for the rule engine to resume."""
+        return list(self._resumable)
 
     def apply(self, change: AlertChange) -> Alert:
         """Store the alert of a change, keeping action outcomes and snapshot already recorded."""
@@ -78,6 +105,7 @@ class AlertBook:
                 self._ended.appendleft(alert)
             else:
                 self._active[alert.alert_id] = alert
+            self._save(alert, change.sequence + 1)
             return alert
 
     def set_snapshot(self, alert_id: str, name: str) -> None:
@@ -113,9 +141,20 @@ class AlertBook:
     def _modify(self, alert_id: str, change: Callable[[Alert], Alert]) -> None:
         with self._lock:
             if alert_id in self._active:
-                self._active[alert_id] = change(self._active[alert_id])
+                self._active[alert_id] = changed = change(self._active[alert_id])
+                self._save(changed, 0)
                 return
             for index, alert in enumerate(self._ended):
                 if alert.alert_id == alert_id:
-                    self._ended[index] = change(alert)
+                    self._ended[index] = changed = change(alert)
+                    self._save(changed, 0)
                     return
+
+    def _save(self, alert: Alert, next_sequence: int) -> None:
+        """Write through (under the book's lock, so disk and memory change in the same order)."""
+        if self._store is None:
+            return
+        try:
+            self._store.save(alert, next_sequence)
+        except AlertStoreError as exc:
+            LOG.warning("%s (kept in memory)", exc)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from service.metrics import Children, Metrics
 from service.pipeline.actions import plan_actions
-from service.pipeline.alerts import ActionOutcome, AlertBook, AlertChange
+from service.pipeline.alerts import ActionOutcome, AlertBook, AlertChange, StoredAlert
 from service.pipeline.cameras import CameraBoard
 from service.pipeline.conditions import FrameView
 from service.pipeline.outbox import Outbox
@@ -57,6 +57,7 @@ class ControlLoop:
     def __init__(self, deps: ControlDeps) -> None:
         self._deps = deps
         self._rules = RuleEngine(deps.settings.Rules, deps.sensors)
+        self._resume(deps.alerts.resumable())
         self._rule_settings = {rule.Name: rule for rule in deps.settings.Rules}
         self._sighter = Sighter(deps.settings)
         self._queue: queue.Queue[ControlItem | None] = queue.Queue()
@@ -171,6 +172,19 @@ class ControlLoop:
                     alert.alert_id, ActionOutcome(action.key, action.kind, "queued", 0, None, "", now)
                 )
                 deps.on_enqueued(action.kind)
+
+    def _resume(self, stored: list[StoredAlert]) -> None:
+        """Hand the active alerts from before a restart to the rule engine; those whose rule is gone
+        or disabled end here, without actions (there is no rule to plan them from)."""
+        orphans = self._rules.resume(stored)
+        for item in stored:
+            if item not in orphans:
+                LOG.info("alert %s resumed: %s", item.alert.alert_id, item.alert.summary)
+        now = self._deps.clock()
+        for item in orphans:
+            ended = replace(item.alert, state="ended", ended_s=now, updated_s=now)
+            self._deps.alerts.apply(AlertChange("end", ended, None, item.next_sequence))
+            LOG.info("alert %s ended at start: rule %s is no longer enabled", ended.alert_id, ended.rule)
 
     def _save_snapshot(self, change: AlertChange, frame: AnalysedFrame | None) -> str:
         deps = self._deps

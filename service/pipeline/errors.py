@@ -4,6 +4,7 @@ PipelineError
  ├── PipelineConfigError    settings that cannot work with the loaded parts (unknown model, zone...)
  ├── FrameDecodeError       a camera frame is not a readable JPEG/PNG
  ├── OutboxError            the durable outbox cannot be opened or written
+ ├── AlertStoreError        the alert store cannot be opened, read or written
  └── ActionError            one delivery attempt of an action failed (the outbox retries it)
       └── PermanentActionError  the peer refused the action for good (dead-lettered, no retry)
 """
@@ -30,6 +31,10 @@ class FrameDecodeError(PipelineError):
 
 class OutboxError(PipelineError):
     """The SQLite outbox could not be opened or written."""
+
+
+class AlertStoreError(PipelineError):
+    """The SQLite alert store could not be opened, read or written."""
 
 
 class ActionError(PipelineError):

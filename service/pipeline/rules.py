@@ -17,7 +17,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-from service.pipeline.alerts import Alert, AlertChange, Transition
+from service.pipeline.alerts import Alert, AlertChange, StoredAlert, Transition
 from service.pipeline.conditions import DetectionFilter, FrameView, Sighting, sensor_holds
 from service.pipeline.hours import ActiveHours
 from service.pipeline.rule_settings import RuleSettings
@@ -86,6 +86,23 @@ class RuleEngine:
         self._sensors = sensors
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._windows: dict[str, _Window] = {}
+
+    def resume(self, stored: list[StoredAlert]) -> list[StoredAlert]:
+        """Take back active alerts from before a restart: each lane continues its alert (same id,
+        sequence, cooldown from its start), so a match updates it and tick() ends it after its quiet
+        period. Returns the alerts no enabled rule owns any more (the caller ends them)."""
+        orphans = []
+        for item in stored:
+            rule = self._by_name.get(item.alert.rule)
+            if rule is None:
+                orphans.append(item)
+                continue
+            lane = self._lane(rule, item.alert.camera)
+            lane.alert = item.alert
+            lane.sequence = item.next_sequence
+            lane.last_new_s = item.alert.started_s
+            lane.last_emit_s = item.alert.updated_s
+        return orphans
 
     def on_frame(self, view: FrameView) -> RuleOutput:
         """Evaluate detection and fusion rules watching the frame's camera."""

@@ -21,6 +21,7 @@ from service.edgex.dtos import AddEventRequest
 from service.edgex.wire_format import WireFormat
 from service.metrics import Children, Metrics
 from service.pipeline.actions import KINDS, ActionSenders, Notifier, SenderDeps
+from service.pipeline.alert_store import AlertStore
 from service.pipeline.alerts import ActionOutcome, Alert, AlertBook
 from service.pipeline.analysis import FrameAnalyser, VisionEngine
 from service.pipeline.cameras import CameraBoard, CameraStatic, CameraStatus
@@ -90,7 +91,8 @@ class Pipeline:
             )
         self.settings = settings
         self.sensors = SensorTable()
-        self.alerts = AlertBook(settings.RecentAlerts)
+        self._alert_store = AlertStore(deps.state_dir / settings.AlertsFile, settings.RecentAlerts)
+        self.alerts = AlertBook(settings.RecentAlerts, self._alert_store)
         self.board = CameraBoard()
         self.slots = LatestFrameSlots()
         self.snapshots = SnapshotStore(deps.state_dir / settings.Snapshots.Dir, settings.Snapshots)
@@ -148,11 +150,12 @@ class Pipeline:
                 "service.simulator.embedded_default(): no simulated devices or demo rules will run"
             )
         LOG.info(
-            "pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending)",
+            "pipeline started: %d rule(s), %d worker(s), outbox %s (%s pending), %d active alert(s) resumed",
             len(self.settings.Rules),
             self.settings.Workers,
             self.outbox.path,
             self.outbox.counts()["pending"],
+            len(self.alerts.active()),
         )
 
     def stop(self) -> None:
@@ -167,6 +170,7 @@ class Pipeline:
         for worker in self._delivery.values():
             worker.join(max(0.0, deadline - time.monotonic()))
         self.outbox.close()
+        self._alert_store.close()
         LOG.info("pipeline stopped")
 
     def handle_event(self, req: AddEventRequest, received_topic: str) -> None:

@@ -246,5 +246,13 @@ def test_queued_commands_survive_a_restart_and_are_delivered_exactly_once(
     assert wait_for(lambda: puts(core_command) == 3, 10)
     time.sleep(1.5)  # nothing more arrives
     assert puts(core_command) == 3
-    assert second.pipeline.outbox_counts() == {"pending": 0, "delivered": 6, "dead": 0}
+    # 3 commands, 3 "new" events from before the restart, and the "end" event of each of the three
+    # alerts: resumed from disk, they end after their quiet period under their own ids
+    assert wait_for(lambda: second.pipeline.outbox_counts()["delivered"] == 9, 5)
+    assert second.pipeline.outbox_counts() == {"pending": 0, "delivered": 9, "dead": 0}
+    assert wait_for(lambda: len(plain.results_of("person")) == 6, 5)
+    states: dict[str, list[str]] = {}
+    for result in plain.results_of("person"):
+        states.setdefault(str(result.alert["alertId"]), []).append(result.state)
+    assert sorted(states.values()) == [["new", "end"]] * 3
     assert core_command.invalid_requests == []

@@ -502,6 +502,12 @@ def test_config_check_prints_the_merged_config_redacted(
         (["config", "check", "-cf", "absent.yaml"], {}, {}, "configuration file not found"),
         (["config", "check"], {}, {"EDGEX_SECURITY_SECRET_STORE": "true"}, "secure mode"),
         (["run"], {"Service": {"Port": 0}}, {}, "Service.Port"),
+        (
+            ["run"],
+            {"AppCustom": {"Pipeline": {"StateDir": "/dev/null/state"}}},
+            {},
+            "cannot open alert store",
+        ),
     ],
 )
 def test_config_errors_exit_non_zero_listing_every_problem(

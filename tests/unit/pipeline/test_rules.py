@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.pipeline.alerts import StoredAlert
 from service.pipeline.conditions import FrameView, Sighting
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules import RuleEngine, RuleOutput
@@ -220,3 +221,31 @@ def test_sensor_only_rule() -> None:
 def test_disabled_rules_are_ignored() -> None:
     rules = engine({**DETECT, "Enabled": False})
     assert rules.on_frame(frame(0, person())).changes == ()
+
+
+def test_a_resumed_alert_continues_its_id_and_sequence() -> None:
+    before = engine(DETECT)
+    new = before.on_frame(frame(0, person())).changes[0]
+    after = engine(DETECT)  # a restart: a fresh engine, given the stored alert back
+    assert after.resume([StoredAlert(new.alert, 5)]) == []
+    update = after.on_frame(frame(3, person()))
+    assert transitions(update) == ["update"]
+    assert update.changes[0].alert.alert_id == new.alert.alert_id and update.changes[0].sequence == 5
+    end = after.tick(13.5)
+    assert transitions(end) == ["end"] and end.changes[0].alert.alert_id == new.alert.alert_id
+
+
+def test_a_resumed_alert_whose_quiet_period_passed_ends_at_the_first_tick() -> None:
+    new = engine(DETECT).on_frame(frame(0, person())).changes[0]
+    after = engine({**DETECT, "CooldownS": 30})
+    after.resume([StoredAlert(new.alert, 1)])
+    end = after.tick(60)
+    assert transitions(end) == ["end"] and end.changes[0].sequence == 1
+    assert after.on_frame(frame(20, person())).suppressed == (("p", "cooldown"),)  # from its start at 0
+
+
+def test_alerts_of_rules_no_longer_enabled_come_back_as_orphans() -> None:
+    new = engine(DETECT).on_frame(frame(0, person())).changes[0]
+    after = engine({**DETECT, "Name": "renamed"})
+    assert after.resume([StoredAlert(new.alert, 1)]) == [StoredAlert(new.alert, 1)]
+    assert after.tick(100).changes == ()

@@ -175,6 +175,7 @@ def test_queued_commands_survive_a_restart_and_are_sent_once(tmp_path: Path) -> 
     first.pipeline.start()
     first.publish_frame("cam", jpeg(RED))
     assert wait_for(lambda: first.pipeline.outbox_counts()["pending"] == 1 and first.results)
+    first_alert = first.pipeline.active_alerts()[0].alert_id
     first.pipeline.stop()
     first.bus.close()
     commands.down = False
@@ -184,7 +185,42 @@ def test_queued_commands_survive_a_restart_and_are_sent_once(tmp_path: Path) -> 
         assert wait_for(lambda: commands.sets, 3)
         assert not wait_for(lambda: len(commands.sets) > 1, 0.5)
         assert second.pipeline.outbox_counts()["pending"] == 0
-        assert second.results == []  # the event was delivered before the restart: never re-published
+        # the "new" event was delivered before the restart and is never re-published; the alert,
+        # resumed from disk, ends after its quiet period under its own id
+        assert wait_for(lambda: second.results, 3)
+        [end] = second.results
+        readings = {r.resource_name: r for r in end.event.readings}
+        assert readings["AlertState"].value == "end"
+        assert second.pipeline.recent_alerts()[0].alert_id == first_alert
+    finally:
+        second.pipeline.stop()
+        second.bus.close()
+
+
+def test_an_alert_resumes_across_a_restart_instead_of_starting_again(tmp_path: Path) -> None:
+    rule = {**PERSON_RULE, "EndAfterS": 30, "UpdateEveryS": 0.001}
+    first = Harness(tmp_path, {"Rules": [rule]})
+    first.pipeline.start()
+    first.publish_frame("cam", jpeg(RED))
+    assert wait_for(lambda: first.commands.sets and first.notes.sent and first.results)
+    [alert] = first.pipeline.active_alerts()
+    first.pipeline.stop()
+    first.bus.close()
+    second = Harness(tmp_path, {"Rules": [rule]}, first.commands)
+    second.notes = first.notes
+    second.pipeline.start()
+    try:
+        assert [a.alert_id for a in second.pipeline.active_alerts()] == [alert.alert_id]
+        second.publish_frame("cam", jpeg(RED))  # the person is still there
+        assert wait_for(lambda: second.results, 3)
+        [update] = second.results
+        readings = {r.resource_name: r for r in update.event.readings}
+        assert readings["AlertState"].value == "update"
+        alert_object = readings["Alert"].object_value
+        assert isinstance(alert_object, dict)
+        assert alert_object["alertId"] == alert.alert_id and alert_object["sequence"] == 1
+        assert wait_for(lambda: second.pipeline.active_alerts()[0].updates == 1, 3)
+        assert not wait_for(lambda: len(first.commands.sets) > 1 or len(first.notes.sent) > 1, 0.5)
     finally:
         second.pipeline.stop()
         second.bus.close()
@@ -199,3 +235,23 @@ def test_undecodable_frames_are_counted(harness: Harness) -> None:
     harness.publish_frame("cam", b"\xff\xd8 broken")
     assert wait_for(lambda: harness.metric("decode_errors_total", kind="image") == 1)
     assert wait_for(lambda: harness.pipeline.cameras()[0].drops == {"decode": 1})
+
+
+def test_an_alert_whose_rule_was_removed_ends_at_restart_without_actions(tmp_path: Path) -> None:
+    first = Harness(tmp_path, {"Rules": [{**PERSON_RULE, "EndAfterS": 30}]})
+    first.pipeline.start()
+    first.publish_frame("cam", jpeg(RED))
+    assert wait_for(lambda: first.results and first.commands.sets)
+    [alert] = first.pipeline.active_alerts()
+    first.pipeline.stop()
+    first.bus.close()
+    second = Harness(tmp_path, {"Rules": [{**PERSON_RULE, "Name": "renamed"}]})
+    second.pipeline.start()
+    try:
+        assert second.pipeline.active_alerts() == []
+        [ended] = second.pipeline.recent_alerts()
+        assert (ended.alert_id, ended.state) == (alert.alert_id, "ended")
+        assert not wait_for(lambda: second.results or second.commands.sets, 0.5)
+    finally:
+        second.pipeline.stop()
+        second.bus.close()
