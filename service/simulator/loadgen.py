@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
+import os
+import select
 import socket
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -37,6 +37,7 @@ from service.simulator.photos import photo_jpeg
 
 PROFILE, SOURCE, SERVICE = "loadgen-camera", "jpeg", "loadgen"
 STALL_S = 2.0
+RELEASE_WAIT_S = 0.01  # closed loop: how often a silent stdin is checked for a stall
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,9 @@ class LoadGenerator:
         self._spec = spec
         self._jpegs = [photo_jpeg(name) for name in spec.photos]
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"loadgen-{uuid.uuid4().hex[:8]}")
-        self._released: queue.Queue[str] = queue.Queue()
+        self._stdin = sys.stdin.fileno() if spec.closed_loop else -1
+        self._stdin_open = spec.closed_loop  # releases come on stdin
+        self._partial = b""  # a release line not complete yet
         self.frames = 0
         self.sensors = 0
         self.per_camera: dict[str, int] = {}
@@ -136,15 +139,12 @@ class LoadGenerator:
         sock = self._client.socket()
         if isinstance(sock, socket.socket):  # a frame is ~70 KB: without this, Nagle holds its tail ~40 ms
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._client.loop_start()
-        if self._spec.closed_loop:
-            threading.Thread(target=self._read_releases, daemon=True).start()
         started = time.monotonic()
         try:
             self._publish_until(started + self._spec.seconds)
         finally:
-            self._client.loop_stop()
             self._client.disconnect()
+            self._wait(0.0)  # let the DISCONNECT go out
         elapsed = time.monotonic() - started
         return {
             "frames": self.frames,
@@ -163,14 +163,13 @@ class LoadGenerator:
         if spec.closed_loop and spec.in_flight:
             for index in range(spec.in_flight):
                 self._frame(names[index % len(names)])
+            self._next = (spec.in_flight - 1) % len(names)  # the first release goes to the camera after
         elif spec.closed_loop:
             for name in names:
                 for _ in range(spec.window):
                     self._frame(name)
         while (now := time.monotonic()) < deadline:
-            if spec.closed_loop:
-                self._drain_releases(deadline)
-            else:
+            if not spec.closed_loop:
                 for name in names:
                     if now >= next_frame[name]:
                         next_frame[name] += period
@@ -178,16 +177,40 @@ class LoadGenerator:
             if spec.sensors_per_s > 0 and now >= next_sensor:
                 next_sensor += 1.0 / spec.sensors_per_s
                 self._sensor()
-            if not spec.closed_loop:
-                soonest = min(min(next_frame.values()), next_sensor if spec.sensors_per_s > 0 else deadline)
-                time.sleep(max(0.0, min(soonest, deadline) - time.monotonic()))
+            # closed loop: frames go out as releases come in, so only a stall check has a time
+            soonest = now + RELEASE_WAIT_S if spec.closed_loop else min(next_frame.values())
+            if spec.sensors_per_s > 0:
+                soonest = min(soonest, next_sensor)
+            if not self._wait(max(0.0, min(soonest, deadline) - time.monotonic())) and spec.closed_loop:
+                self._unstick()
 
-    def _drain_releases(self, deadline: float) -> None:
-        try:
-            camera = self._released.get(timeout=min(0.01, max(0.0, deadline - time.monotonic())))
-        except queue.Empty:
-            self._unstick()
-            return
+    def _wait(self, timeout_s: float) -> bool:
+        """Serve the MQTT socket (and, closed loop, stdin) for up to timeout_s, on this thread alone:
+        a release read here is published here, and publish() writes straight to the socket, with no
+        hand-off to another thread (each costs a wake-up on the cores the service is measured on).
+        True when a release came."""
+        client = self._client
+        sock = client.socket()
+        if not isinstance(sock, socket.socket):
+            time.sleep(timeout_s)
+            return False
+        readers: list[int | socket.socket] = [sock]
+        if self._stdin_open:
+            readers.append(self._stdin)
+        readable, writable, _ = select.select(readers, [sock] if client.want_write() else [], [], timeout_s)
+        if sock in readable:
+            client.loop_read()
+        if sock in writable:
+            client.loop_write()
+        client.loop_misc()
+        if self._stdin not in readable:
+            return False
+        released = self._read_releases()
+        for camera in released:
+            self._release(camera)
+        return bool(released)
+
+    def _release(self, camera: str) -> None:
         self._last_release = time.monotonic()
         if self._spec.in_flight:
             self._next = (self._next + 1) % len(self._rotation)
@@ -224,11 +247,15 @@ class LoadGenerator:
         )
         self.sensors += 1
 
-    def _read_releases(self) -> None:
-        for line in sys.stdin:
-            name = line.strip()
-            if name:
-                self._released.put(name)
+    def _read_releases(self) -> list[str]:
+        """Camera names of the complete lines waiting on stdin (it is readable)."""
+        data = os.read(self._stdin, 65536)
+        if not data:
+            self._stdin_open = False
+            return []
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        return [name for line in lines if (name := line.decode().strip())]
 
 
 def parse_args(argv: Sequence[str] | None) -> LoadSpec:
