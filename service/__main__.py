@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_describe(loaded), end="")
         return 0
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
-    from service.pipeline.errors import AlertStoreError, OutboxError, PipelineConfigError
+    from service.pipeline.errors import OutboxError, PipelineConfigError, StateStoreError
     from service.simulator import SimulatorError
     from service.vision.errors import ModelConfigError, ModelLoadError
 
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ModelConfigError,
         PipelineConfigError,
         OutboxError,
-        AlertStoreError,
+        StateStoreError,
         SimulatorError,
     ) as exc:
         print(f"app-vision: cannot start: {exc}", file=sys.stderr)

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from service.pipeline.alerts import Alert, StoredAlert
-from service.pipeline.errors import AlertStoreError
+from service.pipeline.errors import StateStoreError
 
 LOG = logging.getLogger(__name__)
 _ALERT = TypeAdapter(Alert)
@@ -50,7 +50,7 @@ class AlertStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise AlertStoreError(f"cannot open alert store {path}: {exc}") from exc
+            raise StateStoreError(f"cannot open state store {path} (alerts): {exc}") from exc
         self.path = path
 
     def save(self, alert: Alert, next_sequence: int) -> None:
@@ -59,7 +59,7 @@ class AlertStore:
             try:
                 self._write(alert, next_sequence)
             except sqlite3.Error as exc:
-                raise AlertStoreError(f"cannot write alert {alert.alert_id} to {self.path}: {exc}") from exc
+                raise StateStoreError(f"cannot write alert {alert.alert_id} to {self.path}: {exc}") from exc
 
     def _write(self, alert: Alert, next_sequence: int) -> None:
         self._db.execute(
@@ -93,7 +93,7 @@ class AlertStore:
                     " ORDER BY started_s, COALESCE(ended_s, 0)"
                 ).fetchall()
             except sqlite3.Error as exc:
-                raise AlertStoreError(f"cannot read alert store {self.path}: {exc}") from exc
+                raise StateStoreError(f"cannot read alert store {self.path}: {exc}") from exc
         active: list[StoredAlert] = []
         ended: list[Alert] = []
         for alert_id, state, next_sequence, body in rows:

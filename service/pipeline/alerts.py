@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from service.pipeline.conditions import FrameView, Sighting
-from service.pipeline.errors import AlertStoreError
+from service.pipeline.errors import StateStoreError
 
 if TYPE_CHECKING:
     from service.pipeline.alert_store import AlertStore
@@ -156,5 +156,5 @@ class AlertBook:
             return
         try:
             self._store.save(alert, next_sequence)
-        except AlertStoreError as exc:
+        except StateStoreError as exc:
             LOG.warning("%s (kept in memory)", exc)

@@ -118,10 +118,12 @@ class ControlLoop:
             listener(view)
 
     def tick(self, now_s: float) -> None:
-        """Advance time: close fusion windows, end quiet alerts, refresh gauges."""
+        """Advance time: close fusion windows, end quiet alerts; every GAUGE_EVERY_S refresh gauges
+        and write changed sensor states."""
         self._handle(self._rules.tick(now_s), None)
         if now_s - self._last_gauges >= GAUGE_EVERY_S:
             self._last_gauges = now_s
+            self._deps.sensors.flush()
             for state, count in self._deps.outbox.counts().items():
                 self._deps.metrics.outbox_size.labels(state).set(count)
 

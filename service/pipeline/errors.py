@@ -4,7 +4,7 @@ PipelineError
  ├── PipelineConfigError    settings that cannot work with the loaded parts (unknown model, zone...)
  ├── FrameDecodeError       a camera frame is not a readable JPEG/PNG
  ├── OutboxError            the durable outbox cannot be opened or written
- ├── AlertStoreError        the alert store cannot be opened, read or written
+ ├── StateStoreError        the state store (alerts, sensor states) cannot be opened, read or written
  └── ActionError            one delivery attempt of an action failed (the outbox retries it)
       └── PermanentActionError  the peer refused the action for good (dead-lettered, no retry)
 """
@@ -33,8 +33,8 @@ class OutboxError(PipelineError):
     """The SQLite outbox could not be opened or written."""
 
 
-class AlertStoreError(PipelineError):
-    """The SQLite alert store could not be opened, read or written."""
+class StateStoreError(PipelineError):
+    """The SQLite state store (alerts, sensor states) could not be opened, read or written."""
 
 
 class ActionError(PipelineError):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from service.pipeline.errors import StateStoreError
+
+if TYPE_CHECKING:
+    from service.pipeline.sensor_store import SensorStore
+
+LOG = logging.getLogger(__name__)
 
 SensorValue = bool | int | float | str
 Edge = Literal["rising", "falling"]
@@ -64,11 +72,31 @@ def _edge(before: SensorState | None, value: SensorValue | None) -> Edge | None:
 
 
 class SensorTable:
-    """Thread-safe table; apply() from the rules thread, snapshot() from REST."""
+    """Thread-safe table; apply() from the rules thread, snapshot() from REST. With a store it starts
+    from the stored states, and flush() writes those changed since the last flush."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SensorStore | None = None) -> None:
         self._states: dict[tuple[str, str], SensorState] = {}
         self._lock = threading.Lock()
+        self._store = store
+        self._changed: set[tuple[str, str]] = set()
+        if store is not None:
+            self._states.update(((state.device, state.resource), state) for state in store.load())
+
+    def flush(self) -> None:
+        """Write the states changed since the last flush to the store (if any); a failed write is
+        logged, and those states are written again with their next change."""
+        if self._store is None:
+            return
+        with self._lock:
+            changed = [self._states[key] for key in self._changed]
+            self._changed.clear()
+        if not changed:
+            return
+        try:
+            self._store.save(changed)
+        except StateStoreError as exc:
+            LOG.warning("%s (kept in memory)", exc)
 
     def apply(self, reading: SensorReading) -> SensorUpdate:
         """Store a reading (unless older than the stored one) and report its Bool edge."""
@@ -95,6 +123,8 @@ class SensorTable:
             elif edge == "falling":
                 state = replace(state, last_falling_s=now)
             self._states[key] = state
+            if self._store is not None:
+                self._changed.add(key)
             return SensorUpdate(state, edge, applied=True)
 
     def get(self, device: str, resource: str) -> SensorState | None:

@@ -33,6 +33,7 @@ from service.pipeline.frame_requests import FrameRequester
 from service.pipeline.frames import DropReason, LatestFrameSlots
 from service.pipeline.ingest import split_event
 from service.pipeline.outbox import Outbox, OutboxItem, State
+from service.pipeline.sensor_store import SensorStore
 from service.pipeline.sensors import SensorState, SensorTable
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.snapshots import SnapshotStore
@@ -90,8 +91,10 @@ class Pipeline:
                 f"unknown model(s) {', '.join(missing)}; declared: {', '.join(deps.engine.names)}"
             )
         self.settings = settings
-        self.sensors = SensorTable()
-        self._alert_store = AlertStore(deps.state_dir / settings.AlertsFile, settings.RecentAlerts)
+        state_file = deps.state_dir / settings.StateFile
+        self._sensor_store = SensorStore(state_file)
+        self.sensors = SensorTable(self._sensor_store)
+        self._alert_store = AlertStore(state_file, settings.RecentAlerts)
         self.alerts = AlertBook(settings.RecentAlerts, self._alert_store)
         self.board = CameraBoard()
         self.slots = LatestFrameSlots()
@@ -170,6 +173,8 @@ class Pipeline:
         for worker in self._delivery.values():
             worker.join(max(0.0, deadline - time.monotonic()))
         self.outbox.close()
+        self.sensors.flush()
+        self._sensor_store.close()
         self._alert_store.close()
         LOG.info("pipeline stopped")
 

@@ -136,10 +136,10 @@ class PipelineSettings(StrictModel):
     Workers: int = Field(default=4, ge=1, le=64, description="Frames analysed at once across cameras.")
     DecodeReduced: bool = Field(default=True, description="Decode JPEGs at 1/2, 1/4, 1/8 for small models.")
     RecentAlerts: int = Field(default=200, ge=1, le=100000, description="Ended alerts kept for REST.")
-    AlertsFile: str = Field(
-        default="alerts.sqlite",
+    StateFile: str = Field(
+        default="state.sqlite",
         min_length=1,
-        description="SQLite file of active and recent alerts, relative to the state directory.",
+        description="SQLite file of alerts and sensor states, relative to the state directory.",
     )
     ResultSource: str = Field(default="Alert", min_length=1, description="sourceName of result events.")
     StateDir: str = Field(

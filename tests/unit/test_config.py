@@ -506,7 +506,7 @@ def test_config_check_prints_the_merged_config_redacted(
             ["run"],
             {"AppCustom": {"Pipeline": {"StateDir": "/dev/null/state"}}},
             {},
-            "cannot open alert store",
+            "cannot open state store /dev/null/state/state.sqlite",
         ),
     ],
 )

@@ -11,7 +11,7 @@ import pytest
 from service.pipeline.alert_store import AlertStore
 from service.pipeline.alerts import ActionOutcome, Alert, AlertBook, AlertChange
 from service.pipeline.conditions import Sighting
-from service.pipeline.errors import AlertStoreError
+from service.pipeline.errors import StateStoreError
 
 SIGHTING = Sighting("person", "person", 0.91, (10.0, 20.0, 110.0, 320.0), ("door",), 7, False, (0.8, 0.91))
 
@@ -28,19 +28,19 @@ def ended(item: Alert, at_s: float) -> Alert:
 
 
 def test_an_alert_with_sightings_and_actions_reads_back_equal(tmp_path: Path) -> None:
-    store = AlertStore(tmp_path / "alerts.sqlite", keep_ended=10)
+    store = AlertStore(tmp_path / "state.sqlite", keep_ended=10)
     original = replace(
         alert(), actions=(ActionOutcome("a1/0/command", "command", "delivered", 1, 12.5, "", 2.0),)
     )
     store.save(original, 1)
     store.close()
-    active, ended_alerts = AlertStore(tmp_path / "alerts.sqlite", keep_ended=10).load()
+    active, ended_alerts = AlertStore(tmp_path / "state.sqlite", keep_ended=10).load()
     assert [(item.alert, item.next_sequence) for item in active] == [(original, 1)]
     assert ended_alerts == []
 
 
 def test_the_next_sequence_only_grows(tmp_path: Path) -> None:
-    store = AlertStore(tmp_path / "alerts.sqlite", keep_ended=10)
+    store = AlertStore(tmp_path / "state.sqlite", keep_ended=10)
     store.save(alert(), 3)
     store.save(replace(alert(), summary="an outcome was recorded"), 0)
     active, _ = store.load()
@@ -48,23 +48,23 @@ def test_the_next_sequence_only_grows(tmp_path: Path) -> None:
 
 
 def test_ended_alerts_are_pruned_to_the_newest(tmp_path: Path) -> None:
-    store = AlertStore(tmp_path / "alerts.sqlite", keep_ended=2)
+    store = AlertStore(tmp_path / "state.sqlite", keep_ended=2)
     for index, name in enumerate(("a", "b", "c")):
         store.save(ended(alert(name, float(index)), 10.0 + index), 1)
     store.save(alert("live"), 1)
     active, ended_alerts = store.load()
     assert [a.alert_id for a in ended_alerts] == ["c", "b"]
     assert [item.alert.alert_id for item in active] == ["live"]
-    rows = sqlite3.connect(tmp_path / "alerts.sqlite").execute("SELECT COUNT(*) FROM alerts").fetchone()
+    rows = sqlite3.connect(tmp_path / "state.sqlite").execute("SELECT COUNT(*) FROM alerts").fetchone()
     assert rows == (3,)
 
 
 def test_an_unreadable_row_is_skipped_and_the_rest_load(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = AlertStore(tmp_path / "alerts.sqlite", keep_ended=10)
+    store = AlertStore(tmp_path / "state.sqlite", keep_ended=10)
     store.save(alert("good"), 1)
-    with sqlite3.connect(tmp_path / "alerts.sqlite") as db:
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
         db.execute("INSERT INTO alerts VALUES ('bad', 'active', 1, 0.5, NULL, '{\"alert_id\": 1}')")
     active, _ = store.load()
     assert [item.alert.alert_id for item in active] == ["good"]
@@ -74,12 +74,12 @@ def test_an_unreadable_row_is_skipped_and_the_rest_load(
 def test_a_store_that_cannot_open_says_where(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(AlertStoreError, match="cannot open alert store"):
-        AlertStore(blocker / "alerts.sqlite", keep_ended=10)
+    with pytest.raises(StateStoreError, match="cannot open state store .*file.*state.sqlite"):
+        AlertStore(blocker / "state.sqlite", keep_ended=10)
 
 
 def test_the_book_starts_from_the_store_and_writes_through(tmp_path: Path) -> None:
-    path = tmp_path / "alerts.sqlite"
+    path = tmp_path / "state.sqlite"
     book = AlertBook(2, AlertStore(path, keep_ended=2))
     book.apply(AlertChange("new", alert("open"), None, 0))
     book.apply(AlertChange("update", replace(alert("open"), updates=1), None, 1))
@@ -95,7 +95,7 @@ def test_the_book_starts_from_the_store_and_writes_through(tmp_path: Path) -> No
 
 
 def test_a_failed_write_keeps_the_book_going(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    store = AlertStore(tmp_path / "alerts.sqlite", keep_ended=2)
+    store = AlertStore(tmp_path / "state.sqlite", keep_ended=2)
     book = AlertBook(2, store)
     store.close()  # every write fails from now on
     book.apply(AlertChange("new", alert(), None, 0))

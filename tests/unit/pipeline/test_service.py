@@ -255,3 +255,40 @@ def test_an_alert_whose_rule_was_removed_ends_at_restart_without_actions(tmp_pat
     finally:
         second.pipeline.stop()
         second.bus.close()
+
+
+def test_a_door_still_open_after_a_restart_is_not_a_new_opening(tmp_path: Path) -> None:
+    rule = {
+        "Name": "door-no-person",
+        "Detection": {"Labels": ["person"]},
+        "Trigger": {
+            "Device": "door",
+            "Resource": "Open",
+            "Camera": "cam",
+            "WindowS": 0.3,
+            "Expect": "absent",
+        },
+        "EndAfterS": 0.2,
+        "CooldownS": 0,
+    }
+    first = Harness(tmp_path, {"Rules": [rule]})
+    first.pipeline.start()
+    first.publish_bool("door", "Open", True)
+    assert wait_for(lambda: first.metric("alerts_total", rule="door-no-person", state="new") == 1, 3)
+    first.pipeline.stop()
+    first.bus.close()
+    second = Harness(tmp_path, {"Rules": [rule]})
+    second.pipeline.start()
+    try:
+        [door] = second.pipeline.sensor_states()
+        assert (door.device, door.resource, door.value) == ("door", "Open", True)
+        second.publish_bool("door", "Open", True)  # the device's periodic reading: still open
+        assert not wait_for(
+            lambda: second.metric("alerts_total", rule="door-no-person", state="new") > 0, 1.0
+        )
+        second.publish_bool("door", "Open", False)
+        second.publish_bool("door", "Open", True)  # opened again: a real edge
+        assert wait_for(lambda: second.metric("alerts_total", rule="door-no-person", state="new") == 1, 3)
+    finally:
+        second.pipeline.stop()
+        second.bus.close()
