@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from service.pipeline.alerts import Alert, StoredAlert
 from service.pipeline.errors import StateStoreError
+from service.pipeline.sqlite_file import open_database
 
 LOG = logging.getLogger(__name__)
 _ALERT = TypeAdapter(Alert)
@@ -44,11 +45,7 @@ class AlertStore:
         self._keep_ended = keep_ended
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_database(path, _SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot open state store {path} (alerts): {exc}") from exc
         self.path = path
@@ -93,7 +90,7 @@ class AlertStore:
                     " ORDER BY started_s, COALESCE(ended_s, 0)"
                 ).fetchall()
             except sqlite3.Error as exc:
-                raise StateStoreError(f"cannot read alert store {self.path}: {exc}") from exc
+                raise StateStoreError(f"cannot read state store {self.path} (alerts): {exc}") from exc
         active: list[StoredAlert] = []
         ended: list[Alert] = []
         for alert_id, state, next_sequence, body in rows:

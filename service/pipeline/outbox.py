@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from service.pipeline.errors import OutboxError
 from service.pipeline.settings import OutboxSettings
+from service.pipeline.sqlite_file import open_database
 
 State = Literal["pending", "delivered", "dead"]
 STATES: tuple[State, ...] = ("pending", "delivered", "dead")
@@ -75,12 +76,8 @@ class Outbox:
         self._clock = clock
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+            self._db = open_database(path, _SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
             raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
         self.path = path
 

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from service.pipeline.errors import StateStoreError
 from service.pipeline.sensors import SensorState
+from service.pipeline.sqlite_file import open_database
 
 LOG = logging.getLogger(__name__)
 _STATE = TypeAdapter(SensorState)
@@ -38,11 +39,7 @@ class SensorStore:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_database(path, _SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot open state store {path} (sensor states): {exc}") from exc
         self.path = path
@@ -66,7 +63,7 @@ class SensorStore:
             try:
                 rows = self._db.execute("SELECT device, resource, body FROM sensor_states").fetchall()
             except sqlite3.Error as exc:
-                raise StateStoreError(f"cannot read sensor store {self.path}: {exc}") from exc
+                raise StateStoreError(f"cannot read state store {self.path} (sensor states): {exc}") from exc
         states = []
         for device, resource, body in rows:
             try:
