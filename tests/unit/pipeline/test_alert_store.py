@@ -74,7 +74,7 @@ def test_an_unreadable_row_is_skipped_and_the_rest_load(
 def test_a_store_that_cannot_open_says_where(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(StateStoreError, match="cannot open state store .*file.*state.sqlite"):
+    with pytest.raises(StateStoreError, match=r"cannot open state store .*file/state\.sqlite"):
         AlertStore(blocker / "state.sqlite", keep_ended=10)
 
 
