@@ -176,9 +176,10 @@ class ControlLoop:
                 deps.on_enqueued(action.kind)
 
     def _resume(self, stored: list[StoredAlert]) -> None:
-        """Hand the active alerts from before a restart to the rule engine; those whose rule is gone
-        or disabled end here, without actions (there is no rule to plan them from)."""
-        orphans = self._rules.resume(stored)
+        """Hand the alerts from before a restart to the rule engine (active ones to continue, ended ones
+        for their cooldown); active ones whose rule is gone or disabled end here, without actions
+        (there is no rule to plan them from)."""
+        orphans = self._rules.resume(stored, self._deps.alerts.recent())
         for item in stored:
             if item not in orphans:
                 LOG.info("alert %s resumed: %s", item.alert.alert_id, item.alert.summary)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from service.pipeline.alerts import Alert, AlertChange, StoredAlert, Transition
@@ -87,10 +88,16 @@ class RuleEngine:
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._windows: dict[str, _Window] = {}
 
-    def resume(self, stored: list[StoredAlert]) -> list[StoredAlert]:
+    def resume(self, stored: Sequence[StoredAlert], ended: Sequence[Alert] = ()) -> list[StoredAlert]:
         """Take back active alerts from before a restart: each lane continues its alert (same id,
         sequence, cooldown from its start), so a match updates it and tick() ends it after its quiet
-        period. Returns the alerts no enabled rule owns any more (the caller ends them)."""
+        period. Recently ended alerts restore their lanes' cooldown. Returns the active alerts no
+        enabled rule owns any more (the caller ends them)."""
+        for alert in ended:
+            owner = self._by_name.get(alert.rule)
+            if owner is not None:
+                lane = self._lane(owner, alert.camera)
+                lane.last_new_s = max(lane.last_new_s or alert.started_s, alert.started_s)
         orphans = []
         for item in stored:
             rule = self._by_name.get(item.alert.rule)

@@ -249,3 +249,15 @@ def test_alerts_of_rules_no_longer_enabled_come_back_as_orphans() -> None:
     after = engine({**DETECT, "Name": "renamed"})
     assert after.resume([StoredAlert(new.alert, 1)]) == [StoredAlert(new.alert, 1)]
     assert after.tick(100).changes == ()
+
+
+def test_a_recently_ended_alert_keeps_its_cooldown_across_a_restart() -> None:
+    rule = {**DETECT, "CooldownS": 30, "EndAfterS": 5}
+    before = engine(rule)
+    before.on_frame(frame(0, person()))
+    [end] = before.tick(6).changes
+    after = engine(rule)
+    assert after.resume([], [end.alert]) == []
+    assert after.on_frame(frame(10, person())).suppressed == (("p", "cooldown"),)
+    assert transitions(after.on_frame(frame(31, person()))) == ["new"]
+    assert engine(rule).on_frame(frame(10, person())).suppressed == ()  # without resume: no cooldown
