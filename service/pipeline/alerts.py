@@ -13,7 +13,7 @@ from service.pipeline.conditions import FrameView, Sighting
 from service.pipeline.errors import StateStoreError
 
 if TYPE_CHECKING:
-    from service.pipeline.alert_store import AlertStore
+    from service.pipeline.state_store import StateStore
 
 LOG = logging.getLogger(__name__)
 Transition = Literal["new", "update", "end"]
@@ -78,14 +78,14 @@ class AlertBook:
     With a store, every change is written through to disk and the book starts from what is there;
     a failed write is logged and the book carries on in memory (actions have their own outbox)."""
 
-    def __init__(self, keep_ended: int, store: AlertStore | None = None) -> None:
+    def __init__(self, keep_ended: int, store: StateStore | None = None) -> None:
         self._active: OrderedDict[str, Alert] = OrderedDict()
         self._ended: deque[Alert] = deque(maxlen=keep_ended)
         self._lock = threading.Lock()
         self._store = store
         self._resumable: list[StoredAlert] = []
         if store is not None:
-            self._resumable, ended = store.load()
+            self._resumable, ended = store.load_alerts()
             self._active.update((item.alert.alert_id, item.alert) for item in self._resumable)
             self._ended.extend(ended)
 
@@ -155,6 +155,6 @@ class AlertBook:
         if self._store is None:
             return
         try:
-            self._store.save(alert, next_sequence)
+            self._store.save_alert(alert, next_sequence)
         except StateStoreError as exc:
             LOG.warning("%s (kept in memory)", exc)

@@ -180,8 +180,9 @@ class ControlLoop:
         for their cooldown); active ones whose rule is gone or disabled end here, without actions
         (there is no rule to plan them from)."""
         orphans = self._rules.resume(stored, self._deps.alerts.recent())
+        orphaned = {item.alert.alert_id for item in orphans}
         for item in stored:
-            if item not in orphans:
+            if item.alert.alert_id not in orphaned:
                 LOG.info("alert %s resumed: %s", item.alert.alert_id, item.alert.summary)
         now = self._deps.clock()
         for item in orphans:

@@ -97,7 +97,8 @@ class RuleEngine:
             owner = self._by_name.get(alert.rule)
             if owner is not None:
                 lane = self._lane(owner, alert.camera)
-                lane.last_new_s = max(lane.last_new_s or alert.started_s, alert.started_s)
+                if lane.last_new_s is None or alert.started_s > lane.last_new_s:
+                    lane.last_new_s = alert.started_s
         orphans = []
         for item in stored:
             rule = self._by_name.get(item.alert.rule)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from service.pipeline.errors import StateStoreError
 
 if TYPE_CHECKING:
-    from service.pipeline.sensor_store import SensorStore
+    from service.pipeline.state_store import StateStore
 
 LOG = logging.getLogger(__name__)
 
@@ -75,13 +75,15 @@ class SensorTable:
     """Thread-safe table; apply() from the rules thread, snapshot() from REST. With a store it starts
     from the stored states, and flush() writes those changed since the last flush."""
 
-    def __init__(self, store: SensorStore | None = None) -> None:
+    def __init__(self, store: StateStore | None = None) -> None:
         self._states: dict[tuple[str, str], SensorState] = {}
         self._lock = threading.Lock()
         self._store = store
         self._changed: set[tuple[str, str]] = set()
         if store is not None:
-            self._states.update(((state.device, state.resource), state) for state in store.load())
+            self._states.update(
+                ((state.device, state.resource), state) for state in store.load_sensor_states()
+            )
 
     def flush(self) -> None:
         """Write the states changed since the last flush to the store (if any); a failed write is
@@ -94,7 +96,7 @@ class SensorTable:
         if not changed:
             return
         try:
-            self._store.save(changed)
+            self._store.save_sensor_states(changed)
         except StateStoreError as exc:
             LOG.warning("%s (kept in memory)", exc)
 

@@ -21,7 +21,6 @@ from service.edgex.dtos import AddEventRequest
 from service.edgex.wire_format import WireFormat
 from service.metrics import Children, Metrics
 from service.pipeline.actions import KINDS, ActionSenders, Notifier, SenderDeps
-from service.pipeline.alert_store import AlertStore
 from service.pipeline.alerts import ActionOutcome, Alert, AlertBook
 from service.pipeline.analysis import FrameAnalyser, VisionEngine
 from service.pipeline.cameras import CameraBoard, CameraStatic, CameraStatus
@@ -33,10 +32,10 @@ from service.pipeline.frame_requests import FrameRequester
 from service.pipeline.frames import DropReason, LatestFrameSlots
 from service.pipeline.ingest import split_event
 from service.pipeline.outbox import Outbox, OutboxItem, State
-from service.pipeline.sensor_store import SensorStore
 from service.pipeline.sensors import SensorState, SensorTable
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.snapshots import SnapshotStore
+from service.pipeline.state_store import StateStore
 from service.pipeline.workers import FrameWorkers
 
 LOG = logging.getLogger(__name__)
@@ -91,11 +90,9 @@ class Pipeline:
                 f"unknown model(s) {', '.join(missing)}; declared: {', '.join(deps.engine.names)}"
             )
         self.settings = settings
-        state_file = deps.state_dir / settings.StateFile
-        self._sensor_store = SensorStore(state_file)
-        self.sensors = SensorTable(self._sensor_store)
-        self._alert_store = AlertStore(state_file, settings.RecentAlerts)
-        self.alerts = AlertBook(settings.RecentAlerts, self._alert_store)
+        self._state = StateStore(deps.state_dir / settings.StateFile, settings.RecentAlerts)
+        self.sensors = SensorTable(self._state)
+        self.alerts = AlertBook(settings.RecentAlerts, self._state)
         self.board = CameraBoard()
         self.slots = LatestFrameSlots()
         self.snapshots = SnapshotStore(deps.state_dir / settings.Snapshots.Dir, settings.Snapshots)
@@ -174,8 +171,7 @@ class Pipeline:
             worker.join(max(0.0, deadline - time.monotonic()))
         self.outbox.close()
         self.sensors.flush()
-        self._sensor_store.close()
-        self._alert_store.close()
+        self._state.close()
         LOG.info("pipeline stopped")
 
     def handle_event(self, req: AddEventRequest, received_topic: str) -> None:

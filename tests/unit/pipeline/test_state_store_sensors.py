@@ -1,4 +1,4 @@
-"""SensorStore and SensorTable on disk: typed states survive a reopen, so no phantom edge follows."""
+"""StateStore (sensor states) and SensorTable: typed states survive a reopen, so no phantom edge."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.pipeline.sensor_store import SensorStore
 from service.pipeline.sensors import SensorReading, SensorTable, SensorValue
+from service.pipeline.state_store import StateStore
 
 
 def reading(
@@ -19,7 +19,7 @@ def reading(
 
 def test_typed_states_and_their_history_read_back_equal(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
-    table = SensorTable(SensorStore(path))
+    table = SensorTable(StateStore(path, keep_ended=10))
     table.apply(reading("Open", "Bool", True, 1, 10.0))
     table.apply(reading("Open", "Bool", False, 2, 11.0))
     for resource, value_type, value in (
@@ -29,7 +29,7 @@ def test_typed_states_and_their_history_read_back_equal(tmp_path: Path) -> None:
     ):
         table.apply(reading(resource, value_type, value, 1, 10.0))
     table.flush()
-    reopened = SensorTable(SensorStore(path))
+    reopened = SensorTable(StateStore(path, keep_ended=10))
     assert reopened.snapshot() == table.snapshot()
     door = reopened.get("dev", "Open")
     assert door is not None and (door.last_rising_s, door.last_falling_s, door.last_true_s) == (
@@ -43,10 +43,10 @@ def test_typed_states_and_their_history_read_back_equal(tmp_path: Path) -> None:
 
 def test_a_value_unchanged_across_a_restart_is_no_edge(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
-    before = SensorTable(SensorStore(path))
+    before = SensorTable(StateStore(path, keep_ended=10))
     assert before.apply(reading("Open", "Bool", True, 1, 1.0)).edge == "rising"
     before.flush()
-    after = SensorTable(SensorStore(path))
+    after = SensorTable(StateStore(path, keep_ended=10))
     assert after.apply(reading("Open", "Bool", True, 2, 2.0)).edge is None
     assert after.apply(reading("Open", "Bool", False, 3, 3.0)).edge == "falling"
     # without the store, the same first reading after a restart looks like the door opening
@@ -55,29 +55,29 @@ def test_a_value_unchanged_across_a_restart_is_no_edge(tmp_path: Path) -> None:
 
 def test_only_changed_states_are_written_and_only_on_flush(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
-    table = SensorTable(SensorStore(path))
+    table = SensorTable(StateStore(path, keep_ended=10))
     table.apply(reading("Open", "Bool", True, 1, 1.0))
-    assert SensorStore(path).load() == []  # nothing before a flush
+    assert StateStore(path, keep_ended=10).load_sensor_states() == []  # nothing before a flush
     table.flush()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE sensor_states SET body = replace(body, '\"Open\"', '\"Touched\"')")
     table.flush()  # nothing changed since: the row is not rewritten
-    assert [s.resource for s in SensorStore(path).load()] == ["Touched"]
+    assert [s.resource for s in StateStore(path, keep_ended=10).load_sensor_states()] == ["Touched"]
 
 
 def test_an_unreadable_row_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "state.sqlite"
-    table = SensorTable(SensorStore(path))
+    table = SensorTable(StateStore(path, keep_ended=10))
     table.apply(reading("Open", "Bool", True, 1, 1.0))
     table.flush()
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO sensor_states VALUES ('dev', 'Broken', '{\"device\": 1}')")
-    assert [s.resource for s in SensorStore(path).load()] == ["Open"]
+    assert [s.resource for s in StateStore(path, keep_ended=10).load_sensor_states()] == ["Open"]
     assert "dev/Broken" in caplog.text and "unreadable" in caplog.text
 
 
 def test_a_failed_flush_keeps_the_table_going(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    store = SensorStore(tmp_path / "state.sqlite")
+    store = StateStore(tmp_path / "state.sqlite", keep_ended=10)
     table = SensorTable(store)
     store.close()
     table.apply(reading("Open", "Bool", True, 1, 1.0))
