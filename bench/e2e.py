@@ -56,8 +56,8 @@ from service.edgex.envelope import MessageEnvelope, event_from_envelope
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
-from service.pipeline.conditions import FrameView
-from service.pipeline.service import Pipeline, PipelineDeps
+from service.pipeline.analysis.sighting import FrameView
+from service.pipeline.assembly import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
 from service.simulator.photos import load_photo, photo_jpeg
 from service.vision.engine import Engine

@@ -91,7 +91,7 @@ def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: M
     """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
     from service.api.vision_routes import vision_router
-    from service.pipeline.service import Pipeline, PipelineDeps
+    from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
     from service.vision.engine import Engine
 

@@ -23,11 +23,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from service.api.responses import API_VERSION, base_response
-from service.pipeline.alerts import ActionOutcome, Alert
-from service.pipeline.cameras import CameraStatus
-from service.pipeline.conditions import Sighting
-from service.pipeline.outbox import OutboxItem, State
-from service.pipeline.sensors import SensorState
+from service.pipeline.actions.outbox import OutboxItem, State
+from service.pipeline.analysis.sighting import Sighting
+from service.pipeline.cameras.board import CameraStatus
+from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 
 API_BASE = "/api/v3"
 _UI_FILES = {"app.js": "text/javascript", "style.css": "text/css"}

@@ -50,11 +50,12 @@ class Framing:
             return found
         offset, factor, limit = self._offset, self._factor, self._limit
         if offset is None:
-            return Detections(np.clip(found.boxes, 0, limit), found.scores, found.class_ids, found.keypoints)
+            boxes = np.clip(found.boxes, 0, limit)
+            return Detections(boxes, found.scores, found.class_ids, found.keypoints, found.labels)
         boxes = (found.boxes - offset) / factor
         np.clip(boxes, 0, limit, out=boxes)
         points = (found.keypoints - offset[:2]) / factor[:2]
-        return Detections(boxes, found.scores, found.class_ids, points)
+        return Detections(boxes, found.scores, found.class_ids, points, found.labels)
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,13 +13,14 @@ from service.edgex.commands import BusCommandClient, BusCommandSettings
 from service.edgex.dtos import JsonValue
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
-from service.pipeline.actions import KIND_EVENT, ActionSenders, SenderDeps
-from service.pipeline.alerts import Alert, AlertChange, Transition
-from service.pipeline.conditions import FrameView, Sighting
-from service.pipeline.outbox import OutboxItem
-from service.pipeline.result_event import result_payload
+from service.pipeline.actions.outbox import OutboxItem
+from service.pipeline.actions.plan import KIND_EVENT
+from service.pipeline.actions.result_event import result_payload
+from service.pipeline.actions.senders import ActionSenders, SenderDeps
+from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.settings import SnapshotSettings
-from service.pipeline.snapshots import SnapshotStore
+from service.pipeline.state.records import Alert, AlertChange, Transition
+from service.pipeline.state.snapshot_store import SnapshotStore
 
 RESULT_SOURCE = "Alert"
 RESULT_TOPIC = f"edgex/events/device/app-vision/app-vision-result/app-vision/{RESULT_SOURCE}"

@@ -23,7 +23,7 @@ from service.edgex.commands import RestCommandClient
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
-from service.pipeline.service import Pipeline, PipelineDeps
+from service.pipeline.assembly import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
 from service.vision.engine import Engine
 from tests.bus.brokers import Broker, mosquitto

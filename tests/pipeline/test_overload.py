@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from service.pipeline.conditions import FrameView
+from service.pipeline.analysis.sighting import FrameView
 from tests.bus.brokers import Broker
 from tests.fakes.core_command import FakeCoreCommand
 from tests.pipeline.conftest import ServiceFactory

@@ -19,7 +19,7 @@ from service.app import BusIngress
 from service.edgex.bus import MemoryBus
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
-from service.pipeline.service import Pipeline, PipelineDeps
+from service.pipeline.assembly import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
 from service.simulator import embedded_default
 from service.vision.engine import Engine

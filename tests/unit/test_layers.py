@@ -3,7 +3,8 @@
 app, __main__      compose everything
 api                sees pipeline through narrow protocols; never app/config
 simulator          drives the bus like device services would; never app/config/api
-pipeline           joins edgex and vision; never app/config/api/simulator
+pipeline           joins edgex and vision; never app/config/api/simulator; inside it, sub-packages
+                   import downwards only (PIPELINE_LAYERS)
 edgex, vision      independent of each other and of everything above
 """
 
@@ -43,6 +44,52 @@ def test_no_wrong_way_imports(package: str) -> None:
         for name in imported_modules(path)
         if name.startswith(FORBIDDEN[package])
     ]
+    assert offenders == []
+
+
+# service/pipeline, bottom to top: a package may import only from packages before it (and itself).
+PIPELINE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("rule_settings", "errors", "identity"),
+    ("settings",),
+    ("ingest",),
+    ("analysis",),
+    ("state",),
+    ("rules",),
+    ("actions",),
+    ("cameras",),
+    ("control",),
+    ("assembly", "lifecycle", "view"),
+)
+PIPELINE = SERVICE / "pipeline"
+
+
+def pipeline_part(module: str) -> str | None:
+    """'service.pipeline.rules.engine' -> 'rules' (None outside service.pipeline)."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["service", "pipeline"] else None
+
+
+def layer_of(part: str) -> int:
+    return next(i for i, names in enumerate(PIPELINE_LAYERS) if part in names)
+
+
+def test_every_pipeline_module_has_a_layer() -> None:
+    parts = {path.relative_to(PIPELINE).parts[0].removesuffix(".py") for path in PIPELINE.rglob("*.py")}
+    parts.discard("__init__")
+    assert sorted(p for p in parts if not any(p in names for names in PIPELINE_LAYERS)) == []
+
+
+def test_pipeline_imports_point_down() -> None:
+    """TYPE_CHECKING imports count too: a cycle hidden behind them is still a cycle."""
+    offenders = []
+    for path in sorted(PIPELINE.rglob("*.py")):
+        own = path.relative_to(PIPELINE).parts[0].removesuffix(".py")
+        if own == "__init__":
+            continue
+        for name in imported_modules(path):
+            part = pipeline_part(name)
+            if part is not None and part != own and layer_of(part) >= layer_of(own):
+                offenders.append(f"{path.relative_to(SERVICE)}: {name}")
     assert offenders == []
 
 

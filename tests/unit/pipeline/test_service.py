@@ -14,8 +14,8 @@ from service.edgex.dtos import AddEventRequest, Reading, new_add_event_request, 
 from service.edgex.envelope import envelope_for_event, event_from_envelope
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
+from service.pipeline.assembly import Pipeline, PipelineDeps
 from service.pipeline.errors import PipelineConfigError
-from service.pipeline.service import Pipeline, PipelineDeps
 from service.pipeline.settings import PipelineSettings
 from tests.unit.pipeline.support import (
     GREY,

@@ -77,3 +77,12 @@ def test_square_crop_enlarges_and_pads() -> None:
     assert edge[5, 5, 0] == 0
     with pytest.raises(ValueError, match="empty box"):
         square_crop(image, (5, 5, 5, 5), 1.5, (10, 10))
+
+
+def test_mapping_back_keeps_the_labels() -> None:
+    found = Detections.build(np.array([[10, 10, 20, 20]]), np.array([1.0])).labelled(("cat",))
+    for fit in (stretch, letterbox):
+        _, framing = fit(np.zeros((50, 400, 3), np.uint8), 100, 100)
+        assert framing.to_source(found).labels == ("cat",)
+    _, identity = stretch(np.zeros((100, 100, 3), np.uint8), 100, 100)
+    assert identity.to_source(found).labels == ("cat",)

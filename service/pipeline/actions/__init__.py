@@ -1,0 +1,1 @@
+"""Actions: what an alert change does (result events, commands, notifications), queued and delivered."""

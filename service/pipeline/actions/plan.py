@@ -1,0 +1,71 @@
+"""Action planning: the outbox rows (event, command, notification) of one alert lifecycle change.
+
+Idempotency key: `<alert id>/<sequence>/<kind>`: unique per transition of an alert, so replaying a
+change never queues an action twice, and the notification's requestId is derived from it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from service.edgex.dtos import JsonValue
+from service.pipeline.actions.result_event import result_payload as build_payload
+from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.state.records import AlertChange
+
+KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION = "event", "command", "notification"
+KINDS = (KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION)
+_KEY_NAMESPACE = uuid.UUID("6f1d5a38-2f4e-4d55-9a43-1c7e0f0b9a11")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    """One outbox row to add."""
+
+    key: str
+    kind: str
+    alert_id: str
+    payload: str
+
+
+def plan_actions(change: AlertChange, rule: RuleSettings, source: str, snapshot: str) -> list[PlannedAction]:
+    """The outbox rows for one lifecycle change of an alert of `rule`."""
+    alert = change.alert
+    actions = rule.Actions
+    planned: list[PlannedAction] = []
+
+    def key(kind: str) -> str:
+        return f"{alert.alert_id}/{change.sequence}/{kind}"
+
+    def add(kind: str, payload: dict[str, JsonValue]) -> None:
+        planned.append(PlannedAction(key(kind), kind, alert.alert_id, json.dumps(payload)))
+
+    if actions.ResultEvent:
+        attach = snapshot if (actions.AttachSnapshot and change.transition == "new") else ""
+        add(KIND_EVENT, build_payload(change, source, attach))
+    if change.transition != "new":
+        return planned
+    if actions.Command is not None:
+        body: dict[str, JsonValue] = {}
+        for resource, value in actions.Command.Body.items():
+            body[resource] = dict(value) if isinstance(value, dict) else value
+        command = actions.Command
+        add(KIND_COMMAND, {"device": command.Device, "command": command.Command, "body": body})
+    if actions.Notification is not None:
+        note = actions.Notification
+        labels = [rule.Name, *([alert.camera] if alert.camera else []), *note.Labels]
+        labels.extend(sorted({s.label for s in alert.sightings}))
+        add(
+            KIND_NOTIFICATION,
+            {
+                "category": note.Category,
+                "labels": list(dict.fromkeys(labels)),
+                "severity": note.Severity or alert.severity,
+                "content": alert.summary,
+                "description": f"app-vision alert {alert.alert_id} ({rule.Name})",
+                "requestId": str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
+            },
+        )
+    return planned

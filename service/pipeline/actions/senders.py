@@ -1,0 +1,138 @@
+"""Action senders: one send function per outbox kind (bus publish, core-command set, support-notifications).
+
+Each raises ActionError (the outbox retries) or PermanentActionError (dead-lettered, no retry)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from service.edgex.bus import MessageBus
+from service.edgex.commands import CommandClient
+from service.edgex.dtos import JsonValue
+from service.edgex.envelope import envelope_for_event
+from service.edgex.errors import BusUnavailable, DecodeError, PeerRejected, PeerUnavailable
+from service.edgex.notifications import Notification
+from service.edgex.topics import event_topic
+from service.edgex.wire_format import WireFormat
+from service.pipeline.actions.delivery import Sender
+from service.pipeline.actions.outbox import OutboxItem
+from service.pipeline.actions.plan import KIND_COMMAND, KIND_EVENT, KIND_NOTIFICATION
+from service.pipeline.actions.result_event import build_result_request
+from service.pipeline.errors import ActionError, PermanentActionError
+from service.pipeline.identity import RESULT_DEVICE, RESULT_PROFILE, RESULT_SERVICE
+from service.pipeline.state.snapshot_store import SnapshotStore
+
+
+class Notifier(Protocol):
+    """What delivery needs of service.edgex.notifications.NotificationClient."""
+
+    def send(self, notifications: Sequence[Notification]) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SenderDeps:
+    """What delivery needs: the bus and wire form for events, the two EdgeX clients, snapshots."""
+
+    bus: MessageBus
+    wire: WireFormat
+    base_topic: str
+    commands: CommandClient
+    notifications: Notifier
+    snapshots: SnapshotStore
+
+
+class ActionSenders:
+    """One send function per kind; each raises ActionError (retry) or PermanentActionError (dead)."""
+
+    def __init__(self, deps: SenderDeps) -> None:
+        self._deps = deps
+
+    @property
+    def registry(self) -> dict[str, Sender]:
+        """Kind -> send function."""
+        return {
+            KIND_EVENT: self.send_event,
+            KIND_COMMAND: self.send_command,
+            KIND_NOTIFICATION: self.send_notification,
+        }
+
+    def send_event(self, item: OutboxItem) -> str:
+        """Publish a result event with a fresh id; returns the id."""
+        payload = _payload(item)
+        name = payload.get("snapshot")
+        jpeg = self._deps.snapshots.read(name) if isinstance(name, str) and name else None
+        req = build_result_request(payload, jpeg)
+        wire = self._deps.wire
+        envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
+        topic = event_topic(
+            self._deps.base_topic,
+            RESULT_SERVICE,
+            RESULT_PROFILE,
+            RESULT_DEVICE,
+            req.event.source_name,
+            escape=wire.name_field_escape,
+        )
+        try:
+            self._deps.bus.publish(topic, envelope)
+        except BusUnavailable as exc:
+            raise ActionError(f"bus unavailable: {exc}") from exc
+        return req.event.id
+
+    def send_command(self, item: OutboxItem) -> str:
+        """core-command set; 4xx refusals are permanent, an unreachable peer or 5xx is retried."""
+        payload = _payload(item)
+        body = payload.get("body")
+        if not isinstance(body, dict):
+            raise PermanentActionError("command payload has no body")
+        try:
+            result = self._deps.commands.set(str(payload["device"]), str(payload["command"]), body)
+        except PeerUnavailable as exc:
+            raise ActionError(str(exc)) from exc
+        if result.ok:
+            return f"{result.status} in {result.latency_s * 1000:.1f} ms"
+        detail = f"core-command answered {result.status}: {result.message}"
+        if 400 <= result.status < 500:
+            raise PermanentActionError(detail)
+        raise ActionError(detail)
+
+    def send_notification(self, item: OutboxItem) -> str:
+        """support-notifications POST; returns the id it assigned."""
+        payload = _payload(item)
+        labels = payload.get("labels")
+        notification = Notification(
+            content=str(payload["content"]),
+            severity=_severity(payload.get("severity")),
+            category=str(payload.get("category") or ""),
+            labels=tuple(str(label) for label in labels) if isinstance(labels, list) else (),
+            description=str(payload.get("description") or ""),
+            request_id=str(payload.get("requestId") or ""),
+        )
+        try:
+            return self._deps.notifications.send([notification])[0]
+        except PeerUnavailable as exc:
+            raise ActionError(str(exc)) from exc
+        except PeerRejected as exc:
+            if exc.status >= 500:
+                raise ActionError(str(exc)) from exc
+            raise PermanentActionError(str(exc)) from exc
+        except DecodeError as exc:  # accepted or not is unknown: never risk a duplicate alert
+            raise PermanentActionError(f"unreadable reply: {exc}") from exc
+
+
+def _payload(item: OutboxItem) -> dict[str, JsonValue]:
+    try:
+        value = json.loads(item.payload)
+    except ValueError as exc:
+        raise PermanentActionError(f"corrupt outbox payload: {exc}") from exc
+    if not isinstance(value, dict):
+        raise PermanentActionError("outbox payload is not an object")
+    return value
+
+
+def _severity(value: JsonValue) -> Literal["MINOR", "NORMAL", "CRITICAL"]:
+    if value == "MINOR":
+        return "MINOR"
+    return "CRITICAL" if value == "CRITICAL" else "NORMAL"

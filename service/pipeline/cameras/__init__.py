@@ -1,0 +1,1 @@
+"""Cameras: one state object per camera, created on first sight."""

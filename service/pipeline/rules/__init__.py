@@ -1,0 +1,1 @@
+"""Rules: detection, sensor and fusion rules evaluated against frames, readings and time."""

@@ -1,0 +1,298 @@
+"""The rule engine: frames and sensor updates in, alert lifecycle changes out.
+
+Single-threaded by design: the pipeline's control thread alone calls it, in arrival order, so no
+state here needs a lock. Every method takes the current time from its input (or as `now_s`) so
+tests drive it with a fake clock.
+
+Lanes: each (rule, camera) pair has its own persistence history, cooldown and at most one active
+alert. A new alert needs a fresh (non-stationary, unless the rule allows it) match that persisted;
+an active alert is kept alive by any match, stationary or not, and ends EndAfterS after its last one.
+Fusion rules open a window on a sensor edge; "seen" fires on the first match inside it, "absent"
+fires when it closes without one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from service.pipeline.analysis.sighting import FrameView, Sighting
+from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.rules.hours import ActiveHours
+from service.pipeline.rules.matching import DetectionFilter, sensor_holds
+from service.pipeline.state.records import Alert, AlertChange, SensorUpdate, StoredAlert, Transition
+from service.pipeline.state.sensor_table import SensorTable
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutput:
+    """What one input caused: lifecycle changes, cameras to fetch a frame from, suppressed alerts."""
+
+    changes: tuple[AlertChange, ...] = ()
+    frame_requests: tuple[str, ...] = ()
+    suppressed: tuple[tuple[str, str], ...] = ()  # (rule, "cooldown" | "hours")
+
+
+@dataclass(slots=True)
+class _Lane:
+    history: deque[bool]
+    run_start_s: float | None = None
+    alert: Alert | None = None
+    sequence: int = 0
+    last_new_s: float | None = None
+    last_emit_s: float = 0.0
+    matched_last: bool = False  # the camera's last analysed frame matched
+
+
+@dataclass(slots=True)
+class _Window:
+    start_s: float
+    end_s: float
+    cause: str
+
+
+@dataclass(slots=True)
+class _Collector:
+    changes: list[AlertChange] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    suppressed: list[tuple[str, str]] = field(default_factory=list)
+
+    def output(self) -> RuleOutput:
+        return RuleOutput(tuple(self.changes), tuple(self.requests), tuple(self.suppressed))
+
+
+class _Rule:
+    def __init__(self, settings: RuleSettings) -> None:
+        self.settings = settings
+        self.name = settings.Name
+        self.kind = settings.kind
+        self.filter = (
+            DetectionFilter(settings.Detection, settings.Model) if settings.Detection is not None else None
+        )
+        self.hours = ActiveHours(settings.ActiveHours)
+
+    def watches(self, camera: str) -> bool:
+        if self.settings.Trigger is not None:
+            return self.settings.Trigger.Camera == camera
+        return self.kind == "detection" and (not self.settings.Cameras or camera in self.settings.Cameras)
+
+
+class RuleEngine:
+    """Evaluates the enabled rules against frames, sensor updates and the passing of time."""
+
+    def __init__(self, rules: list[RuleSettings], sensors: SensorTable) -> None:
+        self._rules = [_Rule(r) for r in rules if r.Enabled]
+        self._by_name = {rule.name: rule for rule in self._rules}
+        self._sensors = sensors
+        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._windows: dict[str, _Window] = {}
+
+    def resume(self, stored: Sequence[StoredAlert], ended: Sequence[Alert] = ()) -> list[StoredAlert]:
+        """Take back active alerts from before a restart: each lane continues its alert (same id,
+        sequence, cooldown from its start), so a match updates it and tick() ends it after its quiet
+        period. Recently ended alerts restore their lanes' cooldown. Returns the active alerts no
+        enabled rule owns any more (the caller ends them)."""
+        for alert in ended:
+            owner = self._by_name.get(alert.rule)
+            if owner is not None:
+                lane = self._lane(owner, alert.camera)
+                if lane.last_new_s is None or alert.started_s > lane.last_new_s:
+                    lane.last_new_s = alert.started_s
+        orphans = []
+        for item in stored:
+            rule = self._by_name.get(item.alert.rule)
+            if rule is None:
+                orphans.append(item)
+                continue
+            lane = self._lane(rule, item.alert.camera)
+            lane.alert = item.alert
+            lane.sequence = item.next_sequence
+            lane.last_new_s = item.alert.started_s
+            lane.last_emit_s = item.alert.updated_s
+        return orphans
+
+    def on_frame(self, view: FrameView) -> RuleOutput:
+        """Evaluate detection and fusion rules watching the frame's camera."""
+        out = _Collector()
+        now = view.analysed_s
+        for rule in self._rules:
+            if rule.filter is None or not rule.watches(view.camera):  # sensor rules watch no camera
+                continue
+            matches = rule.filter.matching(view)
+            if not self._sensors_hold(rule, None, now):
+                matches = ()
+            if rule.kind == "fusion":
+                self._fusion_frame(rule, view, matches, out)
+            else:
+                self._detection_frame(rule, view, matches, out)
+        return out.output()
+
+    def on_still(self, camera: str, now_s: float) -> None:
+        """An unchanged frame: active alerts whose last analysed frame matched stay alive."""
+        for (_rule, lane_camera), lane in self._lanes.items():
+            if lane_camera == camera and lane.alert is not None and lane.matched_last:
+                lane.alert = replace(lane.alert, last_match_s=max(lane.alert.last_match_s, now_s))
+
+    def on_sensor(self, update: SensorUpdate) -> RuleOutput:
+        """Open fusion windows on trigger edges and evaluate sensor-only rules."""
+        out = _Collector()
+        now = update.state.updated_s
+        state = update.state
+        for rule in self._rules:
+            trigger = rule.settings.Trigger
+            if trigger is not None:
+                edge_hit = (trigger.Device, trigger.Resource, trigger.Edge) == (
+                    state.device,
+                    state.resource,
+                    update.edge,
+                )
+                if edge_hit and rule.name not in self._windows:
+                    cause = f"{state.device}/{state.resource} {update.edge}"
+                    self._windows[rule.name] = _Window(now, now + trigger.WindowS, cause)
+                    if trigger.RequestFrame:
+                        out.requests.append(trigger.Camera)
+            elif rule.kind == "sensor" and self._sensors_hold(rule, update, now):
+                self._hit(rule, "", now, (), None, f"{rule.name}: sensor conditions hold", out)
+        return out.output()
+
+    def tick(self, now_s: float) -> RuleOutput:
+        """Close expired fusion windows and end alerts past their quiet period."""
+        out = _Collector()
+        for rule in self._rules:
+            window = self._windows.get(rule.name)
+            trigger = rule.settings.Trigger
+            if window is None or trigger is None or now_s < window.end_s:
+                continue
+            del self._windows[rule.name]
+            if trigger.Expect == "absent":
+                labels = "/".join(rule.settings.Detection.Labels) if rule.settings.Detection else "object"
+                summary = (
+                    f"no {labels} seen by {trigger.Camera} within {trigger.WindowS:g} s of {window.cause}"
+                )
+                self._hit(rule, trigger.Camera, now_s, (), None, summary, out)
+        for (rule_name, _camera), lane in self._lanes.items():
+            alert = lane.alert
+            end_after_s = self._by_name[rule_name].settings.EndAfterS
+            if alert is not None and now_s - alert.last_match_s >= end_after_s:
+                ended = replace(alert, state="ended", ended_s=now_s, updated_s=now_s)
+                lane.alert = None
+                self._emit(lane, "end", ended, None, out)
+        return out.output()
+
+    def open_windows(self) -> dict[str, float]:
+        """Fusion windows open now: rule name to closing time."""
+        return {name: window.end_s for name, window in self._windows.items()}
+
+    def _detection_frame(
+        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], out: _Collector
+    ) -> None:
+        cond = rule.settings.Detection
+        assert cond is not None  # detection rules always have one
+        lane = self._lane(rule, view.camera)
+        fresh = matches if cond.IncludeStationary else tuple(s for s in matches if not s.stationary)
+        now = view.analysed_s
+        fresh_hit = len(fresh) >= cond.MinCount
+        lane.matched_last = len(matches) >= cond.MinCount
+        lane.history.append(fresh_hit)
+        lane.run_start_s = (lane.run_start_s if lane.run_start_s is not None else now) if fresh_hit else None
+        persisted = sum(lane.history) >= cond.PersistFrames and (
+            lane.run_start_s is not None and now - lane.run_start_s >= cond.PersistS
+        )
+        if lane.alert is not None and len(matches) >= cond.MinCount:
+            self._hit(rule, view.camera, now, matches, view, "", out)
+        elif lane.alert is None and fresh_hit and persisted:
+            self._hit(rule, view.camera, now, fresh, view, _summary(rule, view.camera, fresh), out)
+
+    def _fusion_frame(
+        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], out: _Collector
+    ) -> None:
+        window = self._windows.get(rule.name)
+        trigger = rule.settings.Trigger
+        cond = rule.settings.Detection
+        assert trigger is not None and cond is not None  # fusion rules have both
+        if window is None or view.analysed_s < window.start_s or len(matches) < cond.MinCount:
+            return
+        del self._windows[rule.name]
+        if trigger.Expect == "seen":
+            summary = f"{_summary(rule, view.camera, matches)} within {trigger.WindowS:g} s of {window.cause}"
+            self._hit(rule, view.camera, view.analysed_s, matches, view, summary, out)
+
+    def _hit(
+        self,
+        rule: _Rule,
+        camera: str,
+        now: float,
+        sightings: tuple[Sighting, ...],
+        view: FrameView | None,
+        summary: str,
+        out: _Collector,
+    ) -> None:
+        """A match: update the active alert, or start a new one unless cooldown or hours forbid."""
+        lane = self._lane(rule, camera)
+        latency = view.latency_s if view is not None else None
+        if lane.alert is not None:
+            alert = replace(
+                lane.alert,
+                last_match_s=now,
+                sightings=sightings or lane.alert.sightings,
+                latency_s=latency if latency is not None else lane.alert.latency_s,
+            )
+            lane.alert = alert
+            if now - lane.last_emit_s >= rule.settings.UpdateEveryS:
+                lane.alert = alert = replace(alert, updates=alert.updates + 1, updated_s=now)
+                self._emit(lane, "update", alert, view, out)
+            return
+        if not rule.hours.allows(now):
+            out.suppressed.append((rule.name, "hours"))
+            return
+        if lane.last_new_s is not None and now - lane.last_new_s < rule.settings.CooldownS:
+            out.suppressed.append((rule.name, "cooldown"))
+            return
+        model = sightings[0].model if sightings else rule.settings.Model
+        lane.alert = Alert(
+            alert_id=str(uuid.uuid4()),
+            rule=rule.name,
+            camera=camera,
+            severity=rule.settings.Severity,
+            model=model,
+            summary=summary,
+            state="active",
+            started_s=now,
+            updated_s=now,
+            last_match_s=now,
+            sightings=sightings,
+            latency_s=latency,
+        )
+        lane.last_new_s = now
+        lane.sequence = 0
+        self._emit(lane, "new", lane.alert, view, out)
+
+    def _emit(
+        self, lane: _Lane, transition: Transition, alert: Alert, view: FrameView | None, out: _Collector
+    ) -> None:
+        out.changes.append(AlertChange(transition, alert, view, lane.sequence))
+        lane.sequence += 1
+        lane.last_emit_s = alert.updated_s
+
+    def _sensors_hold(self, rule: _Rule, update: SensorUpdate | None, now: float) -> bool:
+        return all(sensor_holds(c, self._sensors, update, now) for c in rule.settings.Sensors)
+
+    def _lane(self, rule: _Rule, camera: str) -> _Lane:
+        key = (rule.name, camera)
+        lane = self._lanes.get(key)
+        if lane is None:
+            out_of = rule.settings.Detection.PersistOutOf if rule.settings.Detection else 1
+            lane = self._lanes[key] = _Lane(deque(maxlen=out_of))
+        return lane
+
+
+def _summary(rule: _Rule, camera: str, sightings: tuple[Sighting, ...]) -> str:
+    if not sightings:
+        return f"{rule.name} on {camera}"
+    labels = sorted({s.label for s in sightings})
+    best = max(s.score for s in sightings)
+    zones = sorted({z for s in sightings for z in s.zones})
+    where = f" in {', '.join(zones)}" if zones else ""
+    return f"{len(sightings)} {'/'.join(labels)} seen by {camera}{where} (best {best:.2f}, rule {rule.name})"

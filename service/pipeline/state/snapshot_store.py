@@ -1,0 +1,68 @@
+"""Snapshots kept on the box: the latest per camera (memory) and one JPEG file per alert (disk)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.pipeline.settings import SnapshotSettings
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+\.jpg$")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An encoded JPEG and when it was taken."""
+
+    jpeg: bytes
+    taken_s: float
+
+
+class SnapshotStore:
+    """Latest snapshot per camera (memory) and alert snapshots (files); thread-safe."""
+
+    def __init__(self, directory: Path, settings: SnapshotSettings) -> None:
+        self._dir = directory
+        self._settings = settings
+        self._latest: dict[str, Snapshot] = {}
+        self._lock = threading.Lock()
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def set_latest(self, camera: str, snapshot: Snapshot) -> None:
+        """Replace a camera's latest snapshot."""
+        with self._lock:
+            self._latest[camera] = snapshot
+
+    def latest(self, camera: str) -> Snapshot | None:
+        """A camera's latest snapshot."""
+        with self._lock:
+            return self._latest.get(camera)
+
+    def due(self, camera: str, now_s: float) -> bool:
+        """Whether the camera's latest snapshot is older than LatestEveryS."""
+        with self._lock:
+            known = self._latest.get(camera)
+        return known is None or now_s - known.taken_s >= self._settings.LatestEveryS
+
+    def save(self, alert_id: str, jpeg: bytes) -> str:
+        """Write an alert's snapshot; return its file name. Removes the oldest beyond MaxFiles."""
+        name = f"{alert_id}.jpg"
+        temporary = self._dir / f".{name}.tmp"
+        temporary.write_bytes(jpeg)
+        temporary.replace(self._dir / name)
+        self._prune()
+        return name
+
+    def read(self, name: str) -> bytes | None:
+        """A stored snapshot by file name (names outside the directory are refused)."""
+        if not _SAFE_NAME.match(name):
+            return None
+        path = self._dir / name
+        return path.read_bytes() if path.is_file() else None
+
+    def _prune(self) -> None:
+        files = sorted(self._dir.glob("*.jpg"), key=lambda p: p.stat().st_mtime)
+        for path in files[: max(0, len(files) - self._settings.MaxFiles)]:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""service/api/vision_routes.py over a fake view: shapes, 404s as BaseResponse, the UI files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.api.vision_routes import vision_router
+from service.pipeline.actions.outbox import OutboxItem, State
+from service.pipeline.analysis.sighting import Sighting
+from service.pipeline.cameras.board import CameraStatus
+from service.pipeline.state.records import ActionOutcome, Alert, SensorState
+
+SIGHTING = Sighting("person", "person", 0.9, (1.0, 2.0, 3.0, 4.0), ("door",), 7, False, (0.9,))
+ACTIVE = Alert(
+    "a-1",
+    "rule",
+    "cam 1",
+    "CRITICAL",
+    "person",
+    "1 person",
+    "active",
+    1.0,
+    2.0,
+    2.0,
+    sightings=(SIGHTING,),
+    latency_s=0.0123,
+    snapshot="a-1.jpg",
+    actions=(ActionOutcome("a-1/0/command", "command", "delivered", 1, 5.5, "200", 2.0),),
+)
+ENDED = Alert("a-0", "rule", "cam 1", "NORMAL", "person", "old", "ended", 0.5, 0.9, 0.6, ended_s=0.9)
+
+
+@dataclass
+class View:
+    snapshots: dict[str, bytes] = field(default_factory=lambda: {"cam 1": b"\xff\xd8cam"})
+
+    def active_alerts(self) -> list[Alert]:
+        return [ACTIVE]
+
+    def recent_alerts(self) -> list[Alert]:
+        return [ENDED]
+
+    def alert(self, alert_id: str) -> Alert | None:
+        return {"a-1": ACTIVE, "a-0": ENDED}.get(alert_id)
+
+    def cameras(self) -> list[CameraStatus]:
+        return [
+            CameraStatus(
+                "cam 1",
+                "camera",
+                ("person",),
+                10,
+                4,
+                2.0,
+                1.0,
+                {"replaced": 6},
+                3.0,
+                2.5,
+                12.3,
+                (SIGHTING,),
+                ("door",),
+                True,
+            )
+        ]
+
+    def latest_snapshot(self, camera: str) -> bytes | None:
+        return self.snapshots.get(camera)
+
+    def alert_snapshot(self, alert_id: str) -> bytes | None:
+        return b"\xff\xd8alert" if alert_id == "a-1" else None
+
+    def outbox_counts(self) -> dict[State, int]:
+        return {"pending": 1, "delivered": 0, "dead": 0}
+
+    def outbox_items(self, state: State, limit: int) -> list[OutboxItem]:
+        if state != "pending":
+            return []
+        return [
+            OutboxItem(
+                3, "a-1/0/command", "command", "a-1", "{}", "pending", 2, 10.0, 1.0, "refused", None, 1.0, ""
+            )
+        ]
+
+    def sensor_states(self) -> list[SensorState]:
+        return [SensorState("pir", "Motion", "Bool", True, 5, 1.0, 1.0, 1.0, None)]
+
+
+@pytest.fixture
+def client() -> TestClient:
+    app = FastAPI()
+    app.include_router(vision_router(View()))
+    return TestClient(app)
+
+
+def test_alerts(client: TestClient) -> None:
+    body = client.get("/api/v3/alerts").json()
+    assert body["statusCode"] == 200 and [a["alertId"] for a in body["active"]] == ["a-1"]
+    alert = body["active"][0]
+    assert alert["startedAt"] == 1_000_000_000 and alert["latencyMs"] == 12.3
+    assert alert["snapshotUrl"] == "/api/v3/alerts/a-1/snapshot.jpg"
+    assert alert["detections"][0] == {
+        "label": "person",
+        "score": 0.9,
+        "box": [1.0, 2.0, 3.0, 4.0],
+        "zones": ["door"],
+        "model": "person",
+        "trackId": 7,
+        "stationary": False,
+    }
+    assert alert["actions"][0]["outcome"] == "delivered" and alert["actions"][0]["latencyMs"] == 5.5
+    assert [a["alertId"] for a in body["recent"]] == ["a-0"]
+    assert client.get("/api/v3/alerts?state=active").json()["recent"] == []
+    assert client.get("/api/v3/alerts/a-0").json()["alert"]["endedAt"] == 900_000_000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v3/alerts/nope",
+        "/api/v3/alerts/a-0/snapshot.jpg",
+        "/api/v3/cameras/other/snapshot.jpg",
+        "/ui/secret.txt",
+    ],
+)
+def test_missing_things_are_base_response_404(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["statusCode"] == 404 and response.json()["apiVersion"] == "v3"
+
+
+def test_snapshots_are_jpeg(client: TestClient) -> None:
+    response = client.get("/api/v3/cameras/cam%201/snapshot.jpg")
+    assert response.headers["content-type"] == "image/jpeg" and response.content == b"\xff\xd8cam"
+    assert client.get("/api/v3/alerts/a-1/snapshot.jpg").content == b"\xff\xd8alert"
+
+
+def test_cameras_outbox_sensors(client: TestClient) -> None:
+    camera = client.get("/api/v3/cameras").json()["cameras"][0]
+    assert camera["snapshotUrl"] == "/api/v3/cameras/cam%201/snapshot.jpg"
+    assert camera["drops"] == {"replaced": 6} and camera["lastFrameAt"] == 3_000_000_000
+    outbox = client.get("/api/v3/outbox").json()
+    assert outbox["counts"]["pending"] == 1 and outbox["pending"][0]["lastError"] == "refused"
+    assert client.get("/api/v3/sensors").json()["sensors"][0]["value"] is True
+
+
+def test_ui_is_served_without_a_build_step(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "/ui/app.js" in page.text and 'id="alerts"' in page.text
+    assert 'fetch("/api/v3/cameras")' in client.get("/ui/app.js").text
+    assert client.get("/ui/style.css").headers["content-type"].startswith("text/css")

@@ -1,0 +1,194 @@
+"""Actions: what each alert change queues, and how each kind is delivered or refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.edgex.bus import MemoryBus
+from service.edgex.dtos import AddEventRequest
+from service.edgex.envelope import MessageEnvelope, event_from_envelope
+from service.edgex.topics import parse_event_topic
+from service.edgex.wire_format import WireFormat
+from service.pipeline.actions.outbox import OutboxItem
+from service.pipeline.actions.plan import plan_actions
+from service.pipeline.actions.senders import ActionSenders, SenderDeps
+from service.pipeline.analysis.sighting import FrameView, Sighting
+from service.pipeline.errors import ActionError, PermanentActionError
+from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.settings import SnapshotSettings
+from service.pipeline.state.records import Alert, AlertChange
+from service.pipeline.state.snapshot_store import SnapshotStore
+from tests.unit.pipeline.support import StubCommands, StubNotifications, wait_for
+
+SIGHTING = Sighting("person", "person", 0.91, (10.0, 20.0, 110.0, 320.0), ("door",), 3, False, (0.91,))
+RULE = RuleSettings.model_validate(
+    {
+        "Name": "door-person",
+        "Detection": {},
+        "Severity": "CRITICAL",
+        "Actions": {
+            "Command": {"Device": "light", "Command": "Switch", "Body": {"SwitchButton": "true"}},
+            "Notification": {"Category": "security", "Labels": ["site-1"]},
+        },
+    }
+)
+
+
+def change(transition: str = "new", sequence: int = 0) -> AlertChange:
+    alert = Alert(
+        "a-1",
+        "door-person",
+        "cam",
+        "CRITICAL",
+        "person",
+        "1 person seen by cam",
+        "active",
+        100.0,
+        100.0,
+        100.0,
+        sightings=(SIGHTING,),
+        latency_s=0.042,
+    )
+    view = FrameView("cam", 640, 480, (SIGHTING,), 99_950_000_000, 100.0, 0.042, "frame-event")
+    return AlertChange(transition, alert, view, sequence)  # type: ignore[arg-type]
+
+
+def test_a_new_alert_queues_event_command_and_notification() -> None:
+    planned = plan_actions(change(), RULE, "Alert", "a-1.jpg")
+    assert [(p.key, p.kind) for p in planned] == [
+        ("a-1/0/event", "event"),
+        ("a-1/0/command", "command"),
+        ("a-1/0/notification", "notification"),
+    ]
+    command = json.loads(planned[1].payload)
+    assert command == {"device": "light", "command": "Switch", "body": {"SwitchButton": "true"}}
+    note = json.loads(planned[2].payload)
+    assert note["labels"] == ["door-person", "cam", "site-1", "person"]
+    assert note["severity"] == "CRITICAL" and note["category"] == "security"
+    event = json.loads(planned[0].payload)
+    assert event["snapshot"] == ""  # the image stays on the box unless AttachSnapshot
+    assert event["detections"][0] == {
+        "label": "person",
+        "score": 0.91,
+        "box": [10.0, 20.0, 110.0, 320.0],
+        "zone": "door",
+        "zones": ["door"],
+        "camera": "cam",
+        "alertId": "a-1",
+        "rule": "door-person",
+        "model": "person",
+        "latencyMs": 42.0,
+        "trackId": 3,
+        "stationary": False,
+    }
+
+
+@pytest.mark.parametrize(("transition", "kinds"), [("update", ["event"]), ("end", ["event"])])
+def test_updates_and_ends_only_publish_events(transition: str, kinds: list[str]) -> None:
+    planned = plan_actions(change(transition, 1), RULE, "Alert", "")
+    assert [p.kind for p in planned] == kinds and planned[0].key == "a-1/1/event"
+
+
+def test_no_result_event_when_the_rule_says_so() -> None:
+    rule = RULE.model_copy(update={"Actions": RULE.Actions.model_copy(update={"ResultEvent": False})})
+    assert [p.kind for p in plan_actions(change(), rule, "Alert", "")] == ["command", "notification"]
+
+
+def item(kind: str, payload: dict[str, Any]) -> OutboxItem:
+    return OutboxItem(
+        1, f"a-1/0/{kind}", kind, "a-1", json.dumps(payload), "pending", 0, 0.0, 0.0, "", None, None, ""
+    )
+
+
+def senders(
+    tmp_path: Path, bus: MemoryBus, commands: StubCommands, notes: StubNotifications
+) -> ActionSenders:
+    store = SnapshotStore(tmp_path, SnapshotSettings())
+    store.save("a-1", b"\xff\xd8fake-jpeg")
+    return ActionSenders(SenderDeps(bus, WireFormat(), "edgex", commands, notes, store))
+
+
+def test_event_sender_publishes_a_fresh_event_each_attempt(tmp_path: Path) -> None:
+    bus = MemoryBus(WireFormat())
+    got: list[tuple[str, MessageEnvelope]] = []
+    bus.subscribe(["edgex/events/#"], lambda topic, env: got.append((topic, env)), lambda *_: None)
+    send = senders(tmp_path, bus, StubCommands(), StubNotifications())
+    planned = plan_actions(
+        change(),
+        RULE.model_copy(update={"Actions": RULE.Actions.model_copy(update={"AttachSnapshot": True})}),
+        "Alert",
+        "a-1.jpg",
+    )[0]
+    event_item = item("event", json.loads(planned.payload))
+    with pytest.raises(ActionError, match="bus unavailable"):
+        send.send_event(event_item)
+    bus.connect()
+    ids = [send.send_event(event_item), send.send_event(event_item)]
+    assert wait_for(lambda: len(got) == 2)
+    bus.close()
+    assert ids[0] != ids[1]
+    topic, envelope = got[0]
+    req: AddEventRequest = event_from_envelope(envelope)
+    names = parse_event_topic(topic)
+    assert (names.service, names.profile, names.device, names.source) == (
+        "app-vision",
+        "app-vision-result",
+        "app-vision",
+        "Alert",
+    )
+    assert (req.event.profile_name, req.event.device_name, req.event.source_name) == (
+        "app-vision-result",
+        "app-vision",
+        "Alert",
+    )
+    assert envelope.media_type == "application/cbor"  # it carries the Binary snapshot
+    readings = {r.resource_name: r for r in req.event.readings}
+    assert readings["AlertState"].value == "new"
+    assert readings["Snapshot"].binary_value == b"\xff\xd8fake-jpeg"
+    detection = readings["Detection"].object_value
+    assert isinstance(detection, dict) and detection["label"] == "person"
+
+
+def test_command_sender_outcomes(tmp_path: Path) -> None:
+    commands = StubCommands()
+    send = senders(tmp_path, MemoryBus(WireFormat()), commands, StubNotifications())
+    payload = {"device": "light", "command": "Switch", "body": {"SwitchButton": "true"}}
+    assert send.send_command(item("command", payload)).startswith("200")
+    assert commands.sets == [("light", "Switch", {"SwitchButton": "true"})]
+    commands.down = True
+    with pytest.raises(ActionError):
+        send.send_command(item("command", payload))
+    commands.down, commands.status = False, 404
+    with pytest.raises(PermanentActionError, match="404"):
+        send.send_command(item("command", payload))
+    commands.status = 503
+    with pytest.raises(ActionError) as info:
+        send.send_command(item("command", payload))
+    assert not isinstance(info.value, PermanentActionError)
+
+
+def test_notification_sender_outcomes(tmp_path: Path) -> None:
+    notes = StubNotifications()
+    send = senders(tmp_path, MemoryBus(WireFormat()), StubCommands(), notes)
+    payload = json.loads(plan_actions(change(), RULE, "Alert", "")[2].payload)
+    assert send.send_notification(item("notification", payload)) == "n-1"
+    sent = notes.sent[0]
+    assert (sent.severity, sent.category, sent.sender) == ("CRITICAL", "security", "app-vision")
+    assert sent.request_id == payload["requestId"]
+    notes.down = True
+    with pytest.raises(ActionError):
+        send.send_notification(item("notification", payload))
+    notes.down, notes.reject = False, 400
+    with pytest.raises(PermanentActionError):
+        send.send_notification(item("notification", payload))
+
+
+def test_corrupt_payloads_are_permanent(tmp_path: Path) -> None:
+    send = senders(tmp_path, MemoryBus(WireFormat()), StubCommands(), StubNotifications())
+    bad = OutboxItem(1, "k", "command", "a", "not json", "pending", 0, 0, 0, "", None, None, "")
+    with pytest.raises(PermanentActionError):
+        send.send_command(bad)
