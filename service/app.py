@@ -1,5 +1,7 @@
 """Composition root: config -> metrics -> bus -> pipeline (engine inside) -> REST; start, serve, stop.
 
+The bus subscription and POST /api/v3/trigger both hand events to the pipeline's ingress.
+
 `Application` alone builds and wires the long-lived objects. They start in that order and stop in
 reverse: REST stops accepting, telemetry stops, the bus subscription is dropped, the pipeline
 drains, the bus closes. `run()` serves until SIGTERM/SIGINT and returns the process exit code.
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 import uvicorn
 from fastapi import APIRouter
@@ -30,11 +33,10 @@ from service.config.sections import ClientInfo, WritableSection
 from service.edgex.bus import MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
 from service.edgex.commands import BusCommandClient, BusCommandSettings, CommandClient, RestCommandClient
-from service.edgex.envelope import MessageEnvelope, event_from_envelope
-from service.edgex.errors import DecodeError
+from service.edgex.envelope import MessageEnvelope
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
-from service.metrics import Children, Metrics
+from service.metrics import Metrics
 from service.registry import KeeperRuntime, LiveWritable, keeper_settings
 from service.telemetry import TelemetryPublisher, TelemetrySettings
 
@@ -55,11 +57,23 @@ def apply_log_level(level: str) -> None:
     logging.getLogger().setLevel(_LOG_LEVELS.get(level, logging.ERROR))
 
 
+class BusHandler(Protocol):
+    """The bus subscription's handlers (service.pipeline.ingest.ingress.EventIngress)."""
+
+    def on_envelope(self, topic: str, envelope: MessageEnvelope) -> None: ...
+
+    def on_error(self, topic: str, exc: Exception) -> None: ...
+
+
+class Ingress(BusHandler, EventSink, Protocol):
+    """The pipeline's one way in: bus messages and HTTP-triggered events."""
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineParts:
-    """What the pipeline contributes to the service: the event sink, its routes, start and stop."""
+    """What the pipeline contributes to the service: its ingress, its routes, start and stop."""
 
-    sink: EventSink
+    ingress: Ingress
     routers: tuple[APIRouter, ...] = ()
     start: Callable[[], None] = field(default=lambda: None)
     stop: Callable[[], None] = field(default=lambda: None)
@@ -125,47 +139,9 @@ def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: M
         finally:
             engine.close()
 
-    return PipelineParts(sink=pipeline, routers=(vision_router(pipeline),), start=start, stop=stop)
-
-
-class BusIngress:
-    """Bus subscription handler: decode the event, count, hand it to the sink; never raises."""
-
-    def __init__(self, sink: EventSink, metrics: Metrics, base_prefix: str) -> None:
-        self._sink = sink
-        self._received = Children(metrics.messages_received_total)  # few kinds: events, system-events ...
-        self._invalid = Children(metrics.invalid_messages_total)  # reasons: envelope, event, processing
-        self._base_prefix = base_prefix.strip("/")
-
-    def on_envelope(self, topic: str, envelope: MessageEnvelope) -> None:
-        self._received(self.topic_kind(topic)).inc()
-        try:
-            req = event_from_envelope(envelope)
-        except DecodeError as exc:
-            self._invalid("event").inc()
-            log.warning(
-                "dropped undecodable event on %s (correlation %s): %s", topic, envelope.correlation_id, exc
-            )
-            return
-        try:
-            self._sink.handle_event(req, topic)
-        except Exception:  # the bus edge: log once, count, keep consuming
-            self._invalid("processing").inc()
-            log.exception(
-                "event %s on %s (correlation %s) failed", req.event.id, topic, envelope.correlation_id
-            )
-
-    def on_error(self, topic: str, exc: Exception) -> None:
-        self._received(self.topic_kind(topic)).inc()
-        self._invalid("envelope").inc()
-        log.warning("dropped undecodable message on %s: %s", topic, exc)
-
-    def topic_kind(self, topic: str) -> str:
-        """The first topic level under the base prefix ('events', 'system-events', ...)."""
-        levels = topic.split("/")
-        if self._base_prefix and levels[0] == self._base_prefix:
-            levels = levels[1:]
-        return levels[0] if levels and levels[0] else "unknown"
+    return PipelineParts(
+        ingress=pipeline.ingress, routers=(vision_router(pipeline.view),), start=start, stop=stop
+    )
 
 
 class Application:
@@ -179,13 +155,13 @@ class Application:
         self.wire = WireFormat.from_environ(environ, config.Service.EnableNameFieldEscape)
         self.bus = create_bus(bus_settings(config.MessageBus, self.secrets), self.wire)
         self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics)
-        self.ingress = BusIngress(self.pipeline.sink, self.metrics, config.MessageBus.BaseTopicPrefix)
+        self.ingress = self.pipeline.ingress
         self.topics = tuple(config.MessageBus.full_topic(t) for t in config.Trigger.SubscribeTopics)
         self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(config))
         version = service_version()
         self.writable = LiveWritable(config.Writable, environ, self._apply_writable)
         self.keeper = KeeperRuntime(keeper_settings(loaded, SERVICE_KEY), self.bus, self.writable)
-        deps = EdgeXApiDeps(SERVICE_KEY, version, version, self.config_view, self.secrets, self.pipeline.sink)
+        deps = EdgeXApiDeps(SERVICE_KEY, version, version, self.config_view, self.secrets, self.ingress)
         self.api = create_app(deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers)
 
     def start(self) -> None:

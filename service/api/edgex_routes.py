@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from service.api.middleware import correlation_of
 from service.api.responses import API_VERSION, TEXT_ERROR_MEDIA_TYPE, base_response, uuid_or_none
 from service.config.secrets import InsecureSecretStore
 from service.edgex.dtos import AddEventRequest, decode_event_payload
@@ -33,9 +34,15 @@ _EVENT_MEDIA_TYPES = ("application/json", "application/cbor")
 
 
 class EventSink(Protocol):
-    """Where decoded events go: the pipeline (bus subscription and HTTP trigger alike)."""
+    """Where triggered events go: the pipeline's ingress, the bus subscription's path."""
 
-    def handle_event(self, req: AddEventRequest, received_topic: str) -> None: ...
+    def handle_event(self, req: AddEventRequest, received_topic: str, correlation_id: str = "") -> None:
+        """Ingest a decoded event; counted as received (and as invalid if it fails, then raised)."""
+        ...
+
+    def reject_event(self, received_topic: str, reason: str) -> None:
+        """Count a message that carried no decodable event."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +109,24 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
         content_type = request.headers.get("content-type", "application/json")
         media_type = media_type_of(content_type)
         if media_type not in _EVENT_MEDIA_TYPES:
+            deps.sink.reject_event("", f"unsupported Content-Type {content_type!r}")
             return _trigger_error(400, f"unsupported Content-Type {content_type!r}: use JSON or CBOR")
         body = await request.body()
         try:
             req = decode_event_payload(body, media_type)
         except DecodeError as exc:
+            deps.sink.reject_event("", str(exc))
             return _trigger_error(422, f"cannot decode the event: {exc}")
+        correlation_id = correlation_of(request)
         try:
-            await run_in_threadpool(deps.sink.handle_event, req, "")
+            await run_in_threadpool(deps.sink.handle_event, req, "", correlation_id)
         except Exception as exc:  # the REST edge: report, count (middleware), keep serving
-            log.exception("trigger: event %s from %s failed", req.event.id, req.event.device_name)
+            log.exception(
+                "trigger: event %s from %s (correlation %s) failed",
+                req.event.id,
+                req.event.device_name,
+                correlation_id,
+            )
             return _trigger_error(500, f"processing the event failed: {exc}")
         request_id = uuid_or_none(req.request_id)
         return base_response(200, "", request_id)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.responses import base_response
 from service.metrics import Metrics
 
 CORRELATION_HEADER = b"x-correlation-id"
+CORRELATION_STATE = "correlation_id"
 
 
 class BodyLimitMiddleware:
@@ -57,6 +59,7 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send)
             return
         correlation_id = _header(scope, CORRELATION_HEADER) or str(uuid.uuid4())
+        scope.setdefault("state", {})[CORRELATION_STATE] = correlation_id  # for the routes
         status = 500
 
         async def tagged_send(message: Message) -> None:
@@ -73,6 +76,12 @@ class CorrelationMiddleware:
         finally:
             if status >= 400:
                 self.metrics.rest_errors_total.labels(_route_label(scope)).inc()
+
+
+def correlation_of(request: Request) -> str:
+    """The request's correlation id: its X-Correlation-ID, or the one the middleware made up."""
+    value = getattr(request.state, CORRELATION_STATE, None)
+    return value if isinstance(value, str) else _header(request.scope, CORRELATION_HEADER) or ""
 
 
 def _route_label(scope: Scope) -> str:

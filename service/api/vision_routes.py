@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from service.api.responses import API_VERSION, base_response
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analysis.sighting import Sighting
-from service.pipeline.cameras.board import CameraStatus
+from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 
 API_BASE = "/api/v3"

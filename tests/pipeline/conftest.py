@@ -2,7 +2,7 @@
 
 Each test gets its own broker (free loopback port, stopped by PID), a FakeCoreCommand and a
 FakeSupportNotifications (both validate every request against the EdgeX OpenAPI files), and
-starts the service parts the way service/app.py wires them: MQTT bus -> BusIngress -> Pipeline.
+starts the service parts the way service/app.py wires them: MQTT bus -> pipeline ingress -> Pipeline.
 Frames and sensor readings come from a plain paho client (tests.pipeline.plain), not our codec.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from service.app import BusIngress
 from service.edgex.bus import BusSettings, MessageBus, create_bus
 from service.edgex.clients import HttpPeer, PeerSettings
 from service.edgex.commands import RestCommandClient
@@ -132,7 +131,7 @@ def start_service(
                 tmp_path / "state",
             )
         )
-        ingress = BusIngress(pipeline, metrics, "edgex")
+        ingress = pipeline.ingress
         bus.connect()
         assert wait_for(lambda: bus.connected, 10), "the service did not connect to mosquitto"
         pipeline.start()

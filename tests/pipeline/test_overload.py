@@ -90,12 +90,12 @@ def test_four_cameras_at_30_fps_for_30_s(
     published = json.loads(publisher.stdout.strip().splitlines()[-1])
     pipeline = service.pipeline
     # drain: every sensor reading in the table, the outbox empty
-    assert wait_for(lambda: len(pipeline.sensor_states()) == published["sensors"], 15)
-    assert wait_for(lambda: pipeline.outbox_counts()["pending"] == 0, 15)
+    assert wait_for(lambda: len(pipeline.view.sensor_states()) == published["sensors"], 15)
+    assert wait_for(lambda: pipeline.view.outbox_counts()["pending"] == 0, 15)
     rss.stop()
 
     # no sensor event lost: one device per reading, each with its own sequence number
-    values = {s.device: s.value for s in pipeline.sensor_states()}
+    values = {s.device: s.value for s in pipeline.view.sensor_states()}
     assert values == {f"sensor-{i}": i for i in range(published["sensors"])}
     assert published["sensors"] >= SENSORS_PER_S * SECONDS * 0.9
 
@@ -107,12 +107,12 @@ def test_four_cameras_at_30_fps_for_30_s(
         assert received >= sent * 0.98, f"{name}: the broker or the bus lost frames ({received}/{sent})"
 
         def accounted(camera: str = name) -> int:
-            return sum(1 for v in analysed if v.camera == camera) + sum(pipeline.slots.drops(camera).values())
+            return sum(1 for v in analysed if v.camera == camera) + sum(pipeline.view.drops(camera).values())
 
         assert wait_for(lambda target=received: accounted() == target, 5), (
             f"{name}: {accounted()} of {received} accounted for"
         )
-        for reason, count in pipeline.slots.drops(name).items():  # the same counts on /metrics
+        for reason, count in pipeline.view.drops(name).items():  # the same counts on /metrics
             assert service.metric("frames_dropped_total", camera=name, reason=str(reason)) == count
 
     # the newest frames are analysed: frame-to-result latency stays small while overloaded
@@ -120,7 +120,7 @@ def test_four_cameras_at_30_fps_for_30_s(
     p95 = latencies[int(len(latencies) * 0.95)]
     assert p95 < 1.0, f"p95 frame-to-result {p95:.3f} s: a backlog is being worked off"
     assert len(analysed) >= 10 * SECONDS  # the pipeline kept analysing throughout
-    stale = sum(pipeline.slots.drops(n).get("stale", 0) for n in published["per_camera"])
+    stale = sum(pipeline.view.drops(n).get("stale", 0) for n in published["per_camera"])
     assert stale <= 0.01 * published["frames"]
 
     # memory stays bounded: no growth between the first third and the end
@@ -135,7 +135,7 @@ def test_four_cameras_at_30_fps_for_30_s(
     assert wait_for(lambda: len(plain.results_of("person")) == sum(transitions.values()), 10)
     puts = sum(1 for r in core_command.requests if r.method == "PUT")
     assert puts == transitions["new"]
-    assert pipeline.outbox_counts()["dead"] == 0
+    assert pipeline.view.outbox_counts()["dead"] == 0
     print(
         f"\noverload: {published['frames']} frames published, {len(analysed)} analysed "
         f"({len(analysed) / SECONDS:.1f} FPS), p50 {statistics.median(latencies) * 1000:.0f} ms, "

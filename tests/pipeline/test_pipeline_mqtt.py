@@ -73,15 +73,15 @@ def test_a_person_yields_result_event_command_and_notification(
     )
     assert set(note["labels"]) >= {"person", "cam-1", "site-1"}
     assert core_command.invalid_requests == [] and notifications.invalid_requests == []
-    alert = service.pipeline.alert(result.alert["alertId"])
+    alert = service.pipeline.view.alert(result.alert["alertId"])
     assert alert is not None and alert.snapshot
     assert wait_for(
         lambda: (
-            {a.kind: a.outcome for a in service.pipeline.alert(alert.alert_id).actions}.get("command")  # type: ignore[union-attr]
+            {a.kind: a.outcome for a in service.pipeline.view.alert(alert.alert_id).actions}.get("command")  # type: ignore[union-attr]
             == "delivered"
         )
     )
-    command = next(a for a in service.pipeline.alert(alert.alert_id).actions if a.kind == "command")  # type: ignore[union-attr]
+    command = next(a for a in service.pipeline.view.alert(alert.alert_id).actions if a.kind == "command")  # type: ignore[union-attr]
     assert command.latency_ms is not None and command.latency_ms > 0
 
 
@@ -229,11 +229,11 @@ def test_queued_commands_survive_a_restart_and_are_delivered_exactly_once(
     first = start_service({**FAST, "Rules": [rule]})
     for camera in ("cam-a", "cam-b", "cam-c"):
         plain.frame(camera, "astronaut")
-    assert wait_for(lambda: first.pipeline.outbox_counts()["pending"] == 3, 10)
+    assert wait_for(lambda: first.pipeline.view.outbox_counts()["pending"] == 3, 10)
     assert wait_for(
         lambda: all(
             a.outcome == "retrying"
-            for alert in first.pipeline.active_alerts()
+            for alert in first.pipeline.view.active_alerts()
             for a in alert.actions
             if a.kind == "command"
         ),
@@ -241,15 +241,15 @@ def test_queued_commands_survive_a_restart_and_are_delivered_exactly_once(
     )
     first.stop()  # the service restarts while core-command is still down
     second = start_service({**FAST, "Rules": [rule]})
-    assert second.pipeline.outbox_counts()["pending"] == 3
+    assert second.pipeline.view.outbox_counts()["pending"] == 3
     core_command.set_down(False)
     assert wait_for(lambda: puts(core_command) == 3, 10)
     time.sleep(1.5)  # nothing more arrives
     assert puts(core_command) == 3
     # 3 commands, 3 "new" events from before the restart, and the "end" event of each of the three
     # alerts: resumed from disk, they end after their quiet period under their own ids
-    assert wait_for(lambda: second.pipeline.outbox_counts()["delivered"] == 9, 5)
-    assert second.pipeline.outbox_counts() == {"pending": 0, "delivered": 9, "dead": 0}
+    assert wait_for(lambda: second.pipeline.view.outbox_counts()["delivered"] == 9, 5)
+    assert second.pipeline.view.outbox_counts() == {"pending": 0, "delivered": 9, "dead": 0}
     assert wait_for(lambda: len(plain.results_of("person")) == 6, 5)
     states: dict[str, list[str]] = {}
     for result in plain.results_of("person"):

@@ -15,7 +15,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from service.api.vision_routes import vision_router
-from service.app import BusIngress
 from service.edgex.bus import MemoryBus
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
@@ -71,10 +70,10 @@ def demo_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
             settings, engine, bus, StubCommands(), StubNotifications(), Metrics(), wire, "edgex", tmp_path
         )
     )
-    ingress = BusIngress(pipeline, Metrics(), "edgex")
+    ingress = pipeline.ingress
     bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
     app = FastAPI()
-    app.include_router(vision_router(pipeline))
+    app.include_router(vision_router(pipeline.view))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,55 +1,25 @@
-"""Composition root on the in-process memory bus: ingress, counting, telemetry, start/stop order."""
+"""Composition root on the in-process memory bus: wiring, telemetry, start/stop order."""
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import Application, BusIngress, apply_log_level, build_command_client, peer_settings
+from service.app import Application, apply_log_level, build_command_client, peer_settings
 from service.config import Config, LoadedConfig, LoadOptions, load_config
 from service.edgex.bus import MemoryBus
 from service.edgex.commands import BusCommandClient, RestCommandClient
-from service.edgex.dtos import AddEventRequest, Reading
-from service.edgex.envelope import EnvelopeForm, MessageEnvelope, envelope_for_event
-from service.edgex.event_types import new_event
+from service.edgex.envelope import MessageEnvelope
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics
 
-EVENT_TOPIC = "edgex/events/device/device-virtual/camera/cam-1/Frame"
-
 # Set for the session by tests/conftest.py: tests change the working directory.
 MODELS_DIR = os.environ["APPCUSTOM_ENGINE_MODELSDIR"]
-
-
-class RecordingSink:
-    def __init__(self, fail_on: str = "") -> None:
-        self.events: list[tuple[AddEventRequest, str]] = []
-        self.fail_on = fail_on
-        self.arrived = threading.Event()
-
-    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
-        if req.event.device_name == self.fail_on:
-            raise RuntimeError("pipeline failed")
-        self.events.append((req, received_topic))
-        self.arrived.set()
-
-
-def _request(device: str = "cam-1", binary: bool = False) -> AddEventRequest:
-    reading = (
-        Reading.binary("Frame", b"\xff\xd8jpeg", "image/jpeg")
-        if binary
-        else Reading.simple("On", "Bool", True)
-    )
-    return AddEventRequest(
-        request_id=str(uuid.uuid4()), event=new_event(device, "camera", "Frame", [reading])
-    )
 
 
 def _wait(condition: Callable[[], bool], timeout_s: float = 3.0) -> bool:
@@ -63,65 +33,6 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 3.0) -> bool:
 
 def _sample(metrics: Metrics, name: str, labels: dict[str, str]) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
-
-
-@pytest.mark.parametrize("binary", [False, True])
-def test_ingress_hands_decoded_events_to_the_sink(bus: MemoryBus, binary: bool) -> None:
-    sink, metrics = RecordingSink(), Metrics()
-    ingress = BusIngress(sink, metrics, "edgex")
-    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
-    req = _request(binary=binary)
-    bus.publish(EVENT_TOPIC, envelope_for_event(req, EnvelopeForm.NESTED_JSON))
-    assert sink.arrived.wait(3)
-    assert [(r.event.id, topic) for r, topic in sink.events] == [(req.event.id, EVENT_TOPIC)]
-    assert _sample(metrics, "messages_received_total", {"topic_kind": "events"}) == 1
-
-
-@pytest.mark.parametrize(
-    ("publish", "reason"),
-    [
-        (lambda bus: bus.publish_raw(EVENT_TOPIC, b"\x00garbage"), "envelope"),
-        (lambda bus: bus.publish_raw(EVENT_TOPIC, b'{"apiVersion":"v3","payload":{"x":1}'), "envelope"),
-        (lambda bus: bus.publish(EVENT_TOPIC, MessageEnvelope(payload={"not": "an event"})), "event"),
-        (lambda bus: bus.publish(EVENT_TOPIC, MessageEnvelope(error_code=1, payload="boom")), "event"),
-    ],
-)
-def test_undecodable_messages_are_counted_and_dropped(
-    bus: MemoryBus, publish: Callable[[MemoryBus], None], reason: str
-) -> None:
-    sink, metrics = RecordingSink(), Metrics()
-    ingress = BusIngress(sink, metrics, "edgex")
-    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
-    publish(bus)
-    good = _request()
-    bus.publish(EVENT_TOPIC, envelope_for_event(good, EnvelopeForm.NESTED_JSON))
-    assert sink.arrived.wait(3), "the service stopped consuming after a bad message"
-    assert [r.event.id for r, _ in sink.events] == [good.event.id]
-    assert _sample(metrics, "invalid_messages_total", {"reason": reason}) == 1
-
-
-def test_a_failing_sink_does_not_stop_consumption(bus: MemoryBus) -> None:
-    sink, metrics = RecordingSink(fail_on="bad-cam"), Metrics()
-    ingress = BusIngress(sink, metrics, "edgex")
-    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
-    bus.publish(EVENT_TOPIC, envelope_for_event(_request("bad-cam"), EnvelopeForm.NESTED_JSON))
-    bus.publish(EVENT_TOPIC, envelope_for_event(_request(), EnvelopeForm.NESTED_JSON))
-    assert sink.arrived.wait(3)
-    assert _sample(metrics, "invalid_messages_total", {"reason": "processing"}) == 1
-
-
-@pytest.mark.parametrize(
-    ("prefix", "topic", "kind"),
-    [
-        ("edgex", "edgex/events/device/a/b/c/d", "events"),
-        ("edgex", "edgex/system-events/core-metadata/device/add", "system-events"),
-        ("", "events/x", "events"),
-        ("edgex", "other/x", "other"),
-        ("edgex", "", "unknown"),
-    ],
-)
-def test_topic_kind(prefix: str, topic: str, kind: str) -> None:
-    assert BusIngress(RecordingSink(), Metrics(), prefix).topic_kind(topic) == kind
 
 
 @pytest.mark.parametrize(

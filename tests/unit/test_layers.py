@@ -58,7 +58,9 @@ PIPELINE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("actions",),
     ("cameras",),
     ("control",),
-    ("assembly", "lifecycle", "view"),
+    ("parts",),
+    ("lifecycle", "view"),
+    ("assembly",),
 )
 PIPELINE = SERVICE / "pipeline"
 

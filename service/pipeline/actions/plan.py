@@ -6,12 +6,16 @@ change never queues an action twice, and the notification's requestId is derived
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
-from service.edgex.dtos import JsonValue
-from service.pipeline.actions.result_event import result_payload as build_payload
+from service.pipeline.actions.payloads import (
+    ActionPayload,
+    CommandPayload,
+    NotificationPayload,
+    write_payload,
+)
+from service.pipeline.actions.result_event import result_payload
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.state.records import AlertChange
 
@@ -39,33 +43,28 @@ def plan_actions(change: AlertChange, rule: RuleSettings, source: str, snapshot:
     def key(kind: str) -> str:
         return f"{alert.alert_id}/{change.sequence}/{kind}"
 
-    def add(kind: str, payload: dict[str, JsonValue]) -> None:
-        planned.append(PlannedAction(key(kind), kind, alert.alert_id, json.dumps(payload)))
+    def add(kind: str, payload: ActionPayload) -> None:
+        planned.append(PlannedAction(key(kind), kind, alert.alert_id, write_payload(payload)))
 
     if actions.ResultEvent:
         attach = snapshot if (actions.AttachSnapshot and change.transition == "new") else ""
-        add(KIND_EVENT, build_payload(change, source, attach))
+        add(KIND_EVENT, result_payload(change, source, attach))
     if change.transition != "new":
         return planned
     if actions.Command is not None:
-        body: dict[str, JsonValue] = {}
-        for resource, value in actions.Command.Body.items():
-            body[resource] = dict(value) if isinstance(value, dict) else value
         command = actions.Command
-        add(KIND_COMMAND, {"device": command.Device, "command": command.Command, "body": body})
+        add(KIND_COMMAND, CommandPayload(device=command.Device, command=command.Command, body=command.Body))
     if actions.Notification is not None:
         note = actions.Notification
         labels = [rule.Name, *([alert.camera] if alert.camera else []), *note.Labels]
         labels.extend(sorted({s.label for s in alert.sightings}))
-        add(
-            KIND_NOTIFICATION,
-            {
-                "category": note.Category,
-                "labels": list(dict.fromkeys(labels)),
-                "severity": note.Severity or alert.severity,
-                "content": alert.summary,
-                "description": f"app-vision alert {alert.alert_id} ({rule.Name})",
-                "requestId": str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
-            },
+        notification = NotificationPayload(
+            category=note.Category,
+            labels=tuple(dict.fromkeys(labels)),
+            severity=note.Severity or alert.severity,
+            content=alert.summary,
+            description=f"app-vision alert {alert.alert_id} ({rule.Name})",
+            requestId=str(uuid.uuid5(_KEY_NAMESPACE, key(KIND_NOTIFICATION))),
         )
+        add(KIND_NOTIFICATION, notification)
     return planned

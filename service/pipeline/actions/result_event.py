@@ -7,92 +7,72 @@ Readings of one event (sourceName = PipelineSettings.ResultSource, default `Aler
   zones, camera, alertId, rule, model, latencyMs (frame origin to result), trackId, stationary;
 - `Snapshot` (Binary image/jpeg), only when the rule's AttachSnapshot says the image may leave.
 
-The outbox stores the readings' content (no ids). Every publish attempt builds a new event with a
-fresh UUID, so an id the broker accepted is never published again (core-data stores a repeated id
-twice and then fails lookups by it).
+The outbox stores the readings' content (no ids: payloads.EventPayload). Every publish attempt
+builds a new event with a fresh UUID, so an id the broker accepted is never published again
+(core-data stores a repeated id twice and then fails lookups by it).
 """
 
 from __future__ import annotations
 
 from service.edgex.dtos import AddEventRequest, JsonValue, Reading, new_add_event_request, new_event
+from service.pipeline.actions.payloads import EventPayload, ResultAlert, ResultDetection
 from service.pipeline.analysis.sighting import Sighting
 from service.pipeline.identity import RESULT_DEVICE, RESULT_PROFILE
+from service.pipeline.state.alert_wire import latency_ms, wire_alert, wire_detection
 from service.pipeline.state.records import AlertChange
 
 
-def _ns(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1e9)
-
-
-def _latency_ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 2)
-
-
-def detection_object(sighting: Sighting, change: AlertChange) -> dict[str, JsonValue]:
+def detection_object(sighting: Sighting, change: AlertChange) -> ResultDetection:
     """One Detection reading's objectValue."""
     alert = change.alert
-    return {
-        "label": sighting.label,
-        "score": round(sighting.score, 4),
-        "box": [round(v, 1) for v in sighting.box],
-        "zone": sighting.zones[0] if sighting.zones else "",
-        "zones": list(sighting.zones),
-        "camera": alert.camera,
-        "alertId": alert.alert_id,
-        "rule": alert.rule,
-        "model": sighting.model,
-        "latencyMs": _latency_ms(alert.latency_s),
-        "trackId": sighting.track_id,
-        "stationary": sighting.stationary,
-    }
+    return ResultDetection(
+        **wire_detection(sighting).model_dump(),
+        zone=sighting.zones[0] if sighting.zones else "",
+        camera=alert.camera,
+        alertId=alert.alert_id,
+        rule=alert.rule,
+        latencyMs=latency_ms(alert.latency_s),
+    )
 
 
-def alert_object(change: AlertChange) -> dict[str, JsonValue]:
+def alert_object(change: AlertChange) -> ResultAlert:
     """The Alert reading's objectValue."""
-    alert = change.alert
     frame = change.frame
-    return {
-        "alertId": alert.alert_id,
-        "state": change.transition,
-        "sequence": change.sequence,
-        "rule": alert.rule,
-        "camera": alert.camera,
-        "severity": alert.severity,
-        "summary": alert.summary,
-        "model": alert.model,
-        "startedAt": _ns(alert.started_s),
-        "updatedAt": _ns(alert.updated_s),
-        "endedAt": _ns(alert.ended_s),
-        "updates": alert.updates,
-        "detectionCount": len(alert.sightings),
-        "latencyMs": _latency_ms(alert.latency_s),
-        "frameEventId": frame.event_id if frame is not None else "",
-        "frameOrigin": frame.origin_ns if frame is not None else None,
-    }
+    return ResultAlert(
+        **wire_alert(change.alert).model_dump(),
+        state=change.transition,
+        sequence=change.sequence,
+        detectionCount=len(change.alert.sightings),
+        frameEventId=frame.event_id if frame is not None else "",
+        frameOrigin=frame.origin_ns if frame is not None else None,
+    )
 
 
-def result_payload(change: AlertChange, source: str, snapshot: str) -> dict[str, JsonValue]:
+def result_payload(change: AlertChange, source: str, snapshot: str) -> EventPayload:
     """What the outbox stores for a result event (snapshot = file name to attach, or '')."""
     sightings = change.alert.sightings if change.transition != "end" else ()
-    return {
-        "source": source,
-        "state": change.transition,
-        "alert": alert_object(change),
-        "detections": [detection_object(s, change) for s in sightings],
-        "snapshot": snapshot,
-    }
+    return EventPayload(
+        source=source,
+        state=change.transition,
+        alert=alert_object(change),
+        detections=tuple(detection_object(s, change) for s in sightings),
+        snapshot=snapshot,
+    )
 
 
-def build_result_request(payload: dict[str, JsonValue], snapshot_jpeg: bytes | None) -> AddEventRequest:
+def result_object(change: AlertChange, source: str, snapshot: str) -> dict[str, JsonValue]:
+    """result_payload as the JSON object its outbox row holds (to compare with what was published)."""
+    stored: dict[str, JsonValue] = result_payload(change, source, snapshot).model_dump(mode="json")
+    return stored
+
+
+def build_result_request(payload: EventPayload, snapshot_jpeg: bytes | None) -> AddEventRequest:
     """A new AddEventRequest (fresh event id and request id) from a stored payload."""
-    source = str(payload["source"])
     readings = [
-        Reading.simple("AlertState", "String", str(payload["state"])),
-        Reading.object("Alert", payload["alert"]),
+        Reading.simple("AlertState", "String", payload.state),
+        Reading.object("Alert", payload.alert.model_dump(mode="json")),
     ]
-    detections = payload.get("detections")
-    if isinstance(detections, list):
-        readings.extend(Reading.object("Detection", item) for item in detections)
+    readings.extend(Reading.object("Detection", d.model_dump(mode="json")) for d in payload.detections)
     if snapshot_jpeg is not None:
         readings.append(Reading.binary("Snapshot", snapshot_jpeg, "image/jpeg"))
-    return new_add_event_request(new_event(RESULT_DEVICE, RESULT_PROFILE, source, readings))
+    return new_add_event_request(new_event(RESULT_DEVICE, RESULT_PROFILE, payload.source, readings))

@@ -4,14 +4,12 @@ Each raises ActionError (the outbox retries) or PermanentActionError (dead-lette
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
-from service.edgex.dtos import JsonValue
 from service.edgex.envelope import envelope_for_event
 from service.edgex.errors import BusUnavailable, DecodeError, PeerRejected, PeerUnavailable
 from service.edgex.notifications import Notification
@@ -19,6 +17,7 @@ from service.edgex.topics import event_topic
 from service.edgex.wire_format import WireFormat
 from service.pipeline.actions.delivery import Sender
 from service.pipeline.actions.outbox import OutboxItem
+from service.pipeline.actions.payloads import CommandPayload, EventPayload, NotificationPayload, read_payload
 from service.pipeline.actions.plan import KIND_COMMAND, KIND_EVENT, KIND_NOTIFICATION
 from service.pipeline.actions.result_event import build_result_request
 from service.pipeline.errors import ActionError, PermanentActionError
@@ -61,9 +60,8 @@ class ActionSenders:
 
     def send_event(self, item: OutboxItem) -> str:
         """Publish a result event with a fresh id; returns the id."""
-        payload = _payload(item)
-        name = payload.get("snapshot")
-        jpeg = self._deps.snapshots.read(name) if isinstance(name, str) and name else None
+        payload = read_payload(EventPayload, item.payload)
+        jpeg = self._deps.snapshots.read(payload.snapshot) if payload.snapshot else None
         req = build_result_request(payload, jpeg)
         wire = self._deps.wire
         envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
@@ -83,12 +81,9 @@ class ActionSenders:
 
     def send_command(self, item: OutboxItem) -> str:
         """core-command set; 4xx refusals are permanent, an unreachable peer or 5xx is retried."""
-        payload = _payload(item)
-        body = payload.get("body")
-        if not isinstance(body, dict):
-            raise PermanentActionError("command payload has no body")
+        payload = read_payload(CommandPayload, item.payload)
         try:
-            result = self._deps.commands.set(str(payload["device"]), str(payload["command"]), body)
+            result = self._deps.commands.set(payload.device, payload.command, payload.settings())
         except PeerUnavailable as exc:
             raise ActionError(str(exc)) from exc
         if result.ok:
@@ -100,15 +95,14 @@ class ActionSenders:
 
     def send_notification(self, item: OutboxItem) -> str:
         """support-notifications POST; returns the id it assigned."""
-        payload = _payload(item)
-        labels = payload.get("labels")
+        payload = read_payload(NotificationPayload, item.payload)
         notification = Notification(
-            content=str(payload["content"]),
-            severity=_severity(payload.get("severity")),
-            category=str(payload.get("category") or ""),
-            labels=tuple(str(label) for label in labels) if isinstance(labels, list) else (),
-            description=str(payload.get("description") or ""),
-            request_id=str(payload.get("requestId") or ""),
+            content=payload.content,
+            severity=_severity(payload.severity),
+            category=payload.category,
+            labels=payload.labels,
+            description=payload.description,
+            request_id=payload.requestId,
         )
         try:
             return self._deps.notifications.send([notification])[0]
@@ -122,17 +116,7 @@ class ActionSenders:
             raise PermanentActionError(f"unreadable reply: {exc}") from exc
 
 
-def _payload(item: OutboxItem) -> dict[str, JsonValue]:
-    try:
-        value = json.loads(item.payload)
-    except ValueError as exc:
-        raise PermanentActionError(f"corrupt outbox payload: {exc}") from exc
-    if not isinstance(value, dict):
-        raise PermanentActionError("outbox payload is not an object")
-    return value
-
-
-def _severity(value: JsonValue) -> Literal["MINOR", "NORMAL", "CRITICAL"]:
+def _severity(value: str) -> Literal["MINOR", "NORMAL", "CRITICAL"]:
     if value == "MINOR":
         return "MINOR"
     return "CRITICAL" if value == "CRITICAL" else "NORMAL"

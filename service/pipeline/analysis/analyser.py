@@ -1,7 +1,8 @@
 """Analysis stage: an encoded frame -> decoded image -> motion gate -> models -> AnalysedFrame.
 
-Runs on the worker threads; a camera is handled by one worker at a time (frames.py), so the
-per-camera state here (motion gate, source size, last analysis time) needs no lock. JPEGs are
+Runs on the worker threads; a camera is handled by one worker at a time (ingest/frame_slots.py), so
+a camera's AnalysisState (motion gate, source size, last analysis time) needs no lock; only its
+forced flag, set by the control thread, is read under the analyser's lock. JPEGs are
 decoded at 1/2, 1/4 or 1/8 size (libjpeg DCT scaling, far cheaper than a full decode plus resize)
 when every model of the camera would still get at least its own input resolution.
 """
@@ -43,14 +44,18 @@ class VisionEngine(Protocol):
 
 
 @dataclass(slots=True)
-class _Camera:
+class AnalysisState:
+    """What the analyser keeps of one camera (held by the camera's state object)."""
+
+    camera: str
     gate: MotionGate
     models: tuple[str, ...]  # the camera's models, rules' models included
     runs: tuple[str, ...]  # models plus the privacy face model: what each analysed frame runs
-    inputs: list[tuple[int, int]]  # each model's input size, for the reduced decode
+    inputs: list[tuple[int, int]] | None = None  # each model's input size (reduced decode), on first frame
     source_size: tuple[int, int] | None = None
     factor: int = 1  # reduced-decode factor for source_size
     last_analysed_s: float = -math.inf
+    forced: bool = False  # a fusion rule wants the next frame whatever the motion gate says
 
 
 def reduction_factor(source: tuple[int, int], inputs: list[tuple[int, int]]) -> int:
@@ -69,28 +74,25 @@ class FrameAnalyser:
         self._settings = settings
         self._engine = engine
         self._clock = clock
-        self._cameras: dict[str, _Camera] = {}
         privacy = settings.Privacy
         self._face_model = privacy.FaceModel if privacy.BlurFaces else ""
-        self._forced: set[str] = set()
         self._lock = threading.Lock()
 
-    def request_frame(self, camera: str) -> None:
+    def request_frame(self, camera: AnalysisState) -> None:
         """Analyse the camera's next frame whatever the motion gate says (fusion rules)."""
         with self._lock:
-            self._forced.add(camera)
+            camera.forced = True
 
-    def analyse(self, frame: Frame) -> AnalysedFrame | DropReason:
+    def analyse(self, camera: AnalysisState, frame: Frame) -> AnalysedFrame | DropReason:
         """The frame's detections, or why it was skipped; FrameDecodeError for unreadable bytes."""
         now = self._clock()
         if now - frame.origin_ns / 1e9 > self._settings.MaxFrameAgeS:
             return DropReason.STALE
-        camera = self._camera(frame.camera)
         decode_started = time.perf_counter()
         image, factor = self._decode(frame, camera)
         with self._lock:
-            forced = frame.forced or frame.camera in self._forced
-            self._forced.discard(frame.camera)
+            forced = frame.forced or camera.forced
+            camera.forced = False
         if self._settings.Motion.Enabled:
             verdict = camera.gate.check(image)
             heartbeat_due = now - camera.last_analysed_s >= self._settings.HeartbeatS
@@ -110,7 +112,7 @@ class FrameAnalyser:
         frame: Frame,
         image: NDArray[np.uint8],
         factor: float,
-        camera: _Camera,
+        camera: AnalysisState,
         stages: tuple[tuple[str, float], ...],
     ) -> AnalysedFrame:
         face_model = self._face_model
@@ -141,6 +143,7 @@ class FrameAnalyser:
             frame.origin_ns,
             self._clock(),
             frame.event_id,
+            frame.correlation_id,
             image,
             factor,
             faces,
@@ -148,23 +151,20 @@ class FrameAnalyser:
             (*stages, ("inference", max((seconds for _, seconds in inference_s), default=0.0))),
         )
 
-    def _camera(self, name: str) -> _Camera:
-        state = self._cameras.get(name)
-        if state is None:
-            motion = self._settings.Motion
-            device = self._settings.Devices.get(name)
-            masks = tuple(tuple(p) for p in device.MotionMasks) if device is not None else ()
-            params = MotionParams(
-                motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct, motion.BackgroundAlpha, masks
-            )
-            models = self._settings.models_for(name)
-            face = self._face_model
-            runs = (*models, face) if face and face not in models else models
-            inputs = [self._engine.input_size(model) for model in models]
-            state = self._cameras[name] = _Camera(MotionGate(params), models, runs, inputs)
-        return state
+    def new_state(self, name: str) -> AnalysisState:
+        """A camera's analysis state, before its first frame (its models' input sizes are known)."""
+        motion = self._settings.Motion
+        device = self._settings.Devices.get(name)
+        masks = tuple(tuple(p) for p in device.MotionMasks) if device is not None else ()
+        params = MotionParams(
+            motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct, motion.BackgroundAlpha, masks
+        )
+        models = self._settings.models_for(name)
+        face = self._face_model
+        runs = (*models, face) if face and face not in models else models
+        return AnalysisState(name, MotionGate(params), models, runs)
 
-    def _decode(self, frame: Frame, camera: _Camera) -> tuple[NDArray[np.uint8], int]:
+    def _decode(self, frame: Frame, camera: AnalysisState) -> tuple[NDArray[np.uint8], int]:
         reducible = self._settings.DecodeReduced and frame.media_type == "image/jpeg"
         factor = camera.factor if reducible else 1
         image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), _DECODE_FLAGS[factor])
@@ -172,6 +172,8 @@ class FrameAnalyser:
             raise FrameDecodeError(frame.camera, f"{len(frame.data)} B of {frame.media_type} do not decode")
         source = (image.shape[1] * factor, image.shape[0] * factor)
         if source != camera.source_size:  # a new camera, or its resolution changed
+            if camera.inputs is None:
+                camera.inputs = [self._engine.input_size(model) for model in camera.models]
             camera.source_size, camera.factor = source, reduction_factor(source, camera.inputs)
         return np.asarray(image, np.uint8), factor
 

@@ -1,15 +1,15 @@
-"""Sighting stage: an analysed frame's raw detections -> tracked, zoned sightings the rules read."""
+"""Sightings: an analysed frame's raw detections, tracked and placed in zones: the FrameView rules read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from service.pipeline.analysis.tracking import Box, Observation, Tracker
-from service.pipeline.analysis.zones import zones_of
-from service.pipeline.settings import PipelineSettings
+from service.pipeline.analysis.zones import Polygon, zones_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class AnalysedFrame:
     origin_ns: int
     analysed_s: float  # wall-clock seconds at the end of inference
     event_id: str = ""
+    correlation_id: str = ""  # of the message that carried the frame (bus envelope, HTTP trigger)
     image: NDArray[np.uint8] | None = None  # decoded BGR, source size / scale; read-only by convention
     scale: float = 1.0  # source pixels per image pixel (2, 4, 8 after a reduced decode)
     faces: tuple[Box, ...] | None = None  # face boxes (source px) to blur; None = privacy off
@@ -36,48 +37,6 @@ class StillFrame:
 
     camera: str
     seen_s: float
-
-
-class Sighter:
-    """Keeps one tracker per camera and the cameras' zones."""
-
-    def __init__(self, settings: PipelineSettings) -> None:
-        self._settings = settings
-        self._trackers: dict[str, Tracker] = {}
-
-    def view(self, frame: AnalysedFrame) -> FrameView:
-        """Track the frame's detections and place them in the camera's zones."""
-        tracker = self._trackers.get(frame.camera)
-        if tracker is None:
-            tracker = self._trackers[frame.camera] = Tracker(self._settings.Tracking)
-        infos = tracker.update(frame.observations, frame.analysed_s)
-        device = self._settings.Devices.get(frame.camera)
-        zones = device.Zones if device is not None else {}
-        sightings = tuple(
-            Sighting(
-                obs.model,
-                obs.label,
-                obs.score,
-                obs.box,
-                zones_of(obs.box, zones, frame.width, frame.height),
-                info.track_id,
-                info.stationary,
-                info.scores,
-            )
-            for obs, info in zip(frame.observations, infos, strict=True)
-        )
-        latency_s = max(0.0, frame.analysed_s - frame.origin_ns / 1e9)
-        return FrameView(
-            frame.camera,
-            frame.width,
-            frame.height,
-            sightings,
-            frame.origin_ns,
-            frame.analysed_s,
-            latency_s,
-            frame.event_id,
-            frame.stages,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +68,35 @@ class FrameView:
     # Where latency_s went: transport (origin -> received), queued (-> a worker took it), decode
     # (image decode and motion gate), inference (every model, second stages included).
     stages: tuple[tuple[str, float], ...] = ()
+    correlation_id: str = ""  # of the message that carried the frame
+
+
+def sight(frame: AnalysedFrame, tracker: Tracker, zones: Mapping[str, Polygon]) -> FrameView:
+    """Track the frame's detections (with the camera's tracker) and place them in its zones."""
+    infos = tracker.update(frame.observations, frame.analysed_s)
+    sightings = tuple(
+        Sighting(
+            obs.model,
+            obs.label,
+            obs.score,
+            obs.box,
+            zones_of(obs.box, zones, frame.width, frame.height),
+            info.track_id,
+            info.stationary,
+            info.scores,
+        )
+        for obs, info in zip(frame.observations, infos, strict=True)
+    )
+    latency_s = max(0.0, frame.analysed_s - frame.origin_ns / 1e9)
+    return FrameView(
+        frame.camera,
+        frame.width,
+        frame.height,
+        sightings,
+        frame.origin_ns,
+        frame.analysed_s,
+        latency_s,
+        frame.event_id,
+        frame.stages,
+        frame.correlation_id,
+    )

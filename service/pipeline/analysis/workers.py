@@ -10,37 +10,48 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 from service.metrics import Children, Metrics
-from service.pipeline.analysis.analyser import FrameAnalyser
+from service.pipeline.analysis.analyser import AnalysisState, FrameAnalyser
 from service.pipeline.analysis.sighting import AnalysedFrame, StillFrame
 from service.pipeline.errors import FrameDecodeError
 from service.pipeline.ingest.frame import DropReason, Frame
-from service.pipeline.ingest.frame_slots import LatestFrameSlots
+from service.pipeline.ingest.frame_slots import FrameSlot, LatestFrameSlots
 
 LOG = logging.getLogger(__name__)
 TAKE_TIMEOUT_S = 0.5
 
 
-class FrameWorkers:
+class AnalysedCamera(Protocol):
+    """What a worker needs of a camera's state: its slot and its analysis state."""
+
+    @property
+    def slot(self) -> FrameSlot: ...
+
+    @property
+    def analysis(self) -> AnalysisState: ...
+
+
+Camera = TypeVar("Camera", bound=AnalysedCamera)
+
+
+class FrameWorkers(Generic[Camera]):
     """A pool of threads draining the latest-frame slots."""
 
     def __init__(
         self,
-        slots: LatestFrameSlots,
+        slots: LatestFrameSlots[Camera],
         analyser: FrameAnalyser,
-        deliver: Callable[[AnalysedFrame], None],
-        still: Callable[[StillFrame], None],
+        deliver: Callable[[Camera, AnalysedFrame | StillFrame], None],
         metrics: Metrics,
         count: int,
     ) -> None:
         self._slots = slots
         self._analyser = analyser
         self._deliver = deliver
-        self._still = still
         self._metrics = metrics
         self._dropped = Children(metrics.frames_dropped_total)
-        self._depth = Children(metrics.queue_depth)
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"pipeline-worker-{i}", daemon=True) for i in range(count)
@@ -58,10 +69,10 @@ class FrameWorkers:
             if thread.is_alive():
                 thread.join(timeout_s)
 
-    def run_one(self, frame: Frame) -> AnalysedFrame | DropReason | None:
+    def run_one(self, camera: Camera, frame: Frame) -> AnalysedFrame | DropReason | None:
         """Analyse one taken frame, count the outcome, release the camera (None = it failed)."""
         try:
-            result = self._analyser.analyse(frame)
+            result = self._analyser.analyse(camera.analysis, frame)
         except FrameDecodeError as exc:
             result = DropReason.DECODE
             self._metrics.decode_errors_total.labels("image").inc()
@@ -71,20 +82,18 @@ class FrameWorkers:
             self._metrics.frames_dropped_total.labels(frame.camera, "error").inc()
             return None
         finally:
-            self._slots.done(frame.camera)
+            self._slots.done(camera)
         if isinstance(result, DropReason):
-            self._slots.count_drop(frame.camera, result)
+            self._slots.count_drop(camera, result)
             self._dropped(frame.camera, result.value).inc()
             if result is DropReason.NO_MOTION:
-                self._still(StillFrame(frame.camera, frame.received_ns / 1e9))
+                self._deliver(camera, StillFrame(frame.camera, frame.received_ns / 1e9))
         else:
-            self._deliver(result)
+            self._deliver(camera, result)
         return result
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            frame = self._slots.take(TAKE_TIMEOUT_S)
-            if frame is None:
-                continue
-            self._depth(frame.camera).set(0)
-            self.run_one(frame)
+            taken = self._slots.take(TAKE_TIMEOUT_S)
+            if taken is not None:
+                self.run_one(*taken)

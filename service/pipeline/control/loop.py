@@ -1,11 +1,10 @@
-"""Control loop: the one thread that owns the rule engine.
+"""Control loop: the one thread that owns the rule engine and runs the control chains.
 
 Analysed frames (from the workers) and sensor readings (from the bus thread) arrive on one queue
-and are handled in arrival order: sighting stage -> rules -> alert book -> snapshot -> outbox.
-Sensor readings are never dropped here (the queue is unbounded; frames are bounded upstream by
-the latest-frame slots, so only sensor traffic can grow it). Every TICK_S the engine is ticked
-(fusion windows, quiet periods). This thread is an edge: an unexpected error in one item is logged
-with the camera/device and counted, and the loop carries on.
+and are handled in arrival order, each by its chain (control/stages.py). Sensor readings are never
+dropped here (the queue is unbounded; frames are bounded upstream by the latest-frame slots, so only
+sensor traffic can grow it). Every TICK_S the tick chain runs (fusion windows, quiet periods); every
+GAUGE_EVERY_S changed sensor states are written and the outbox and queue-depth gauges refreshed.
 """
 
 from __future__ import annotations
@@ -19,22 +18,29 @@ from dataclasses import dataclass, replace
 
 from service.metrics import Children, Metrics
 from service.pipeline.actions.outbox import Outbox
-from service.pipeline.actions.plan import plan_actions
-from service.pipeline.analysis.annotate import annotate, encode_jpeg
-from service.pipeline.analysis.sighting import AnalysedFrame, FrameView, Sighter, StillFrame
-from service.pipeline.cameras.board import CameraBoard
-from service.pipeline.ingest.sensor_reading import SensorReading
-from service.pipeline.rules.engine import RuleEngine, RuleOutput
+from service.pipeline.analysis.sighting import AnalysedFrame, FrameView, StillFrame
+from service.pipeline.cameras.camera_state import CameraState, CameraTable
+from service.pipeline.control.chain import Chain
+from service.pipeline.control.context import CameraResult, ControlItem, context_for
+from service.pipeline.control.stages import (
+    Evaluate,
+    LatestSnapshot,
+    Observe,
+    QueueActions,
+    RecordAlerts,
+    RequestFrames,
+    Track,
+)
+from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
-from service.pipeline.state.records import ActionOutcome, AlertChange, StoredAlert
+from service.pipeline.state.records import AlertChange
 from service.pipeline.state.sensor_table import SensorTable
-from service.pipeline.state.snapshot_store import Snapshot, SnapshotStore
+from service.pipeline.state.snapshot_store import SnapshotStore
 
 LOG = logging.getLogger(__name__)
 TICK_S = 0.1
 GAUGE_EVERY_S = 1.0
-ControlItem = AnalysedFrame | SensorReading | StillFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,7 @@ class ControlDeps:
     alerts: AlertBook
     outbox: Outbox
     snapshots: SnapshotStore
-    board: CameraBoard
+    cameras: CameraTable
     metrics: Metrics
     on_enqueued: Callable[[str], None]  # wake the delivery worker of an action kind
     request_frame: Callable[[str], None]  # a fusion rule wants a frame of this camera now
@@ -54,29 +60,49 @@ class ControlDeps:
 
 
 class ControlLoop:
-    """Owns RuleEngine and Sighter; submit() is thread-safe, process()/tick() run on its thread."""
+    """Owns the RuleEngine; submit() is thread-safe, process()/tick() run on its thread."""
 
     def __init__(self, deps: ControlDeps) -> None:
         self._deps = deps
-        self._rules = RuleEngine(deps.settings.Rules, deps.sensors)
-        self._resume(deps.alerts.resumable())
-        self._rule_settings = {rule.Name: rule for rule in deps.settings.Rules}
-        self._sighter = Sighter(deps.settings)
+        self._rules = RuleEngine(deps.settings.Rules, deps.sensors, deps.cameras)
+        self._resume()
+        evaluate = Evaluate(self._rules, deps.sensors)
+        alerts = RecordAlerts(deps.alerts, deps.snapshots, deps.cameras, deps.settings, deps.metrics)
+        actions = QueueActions(deps.outbox, deps.alerts, deps.settings, deps.on_enqueued, deps.clock)
+        requests = RequestFrames(deps.request_frame)
+        self._observe = Observe(deps.metrics, deps.clock)
+        metrics = deps.metrics
+        self.frame_chain = Chain(
+            (
+                Track(deps.cameras, metrics),
+                LatestSnapshot(deps.cameras, deps.settings),
+                evaluate,
+                alerts,
+                actions,
+                requests,
+                self._observe,
+            ),
+            metrics,
+        )
+        self.still_chain = Chain((evaluate,), metrics)
+        self.reading_chain = Chain((evaluate, alerts, actions, requests), metrics)
+        self.tick_chain = Chain((evaluate, alerts, actions), metrics)
         self._queue: queue.Queue[ControlItem | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="pipeline-control", daemon=True)
         self._last_gauges = 0.0
-        self._listeners: list[Callable[[FrameView], None]] = []
-        self._latency = Children(deps.metrics.frame_to_result_seconds)
-        self._stage = Children(deps.metrics.frame_stage_seconds)
-        self._inference = Children(deps.metrics.inference_seconds)
+        self._depth = Children(metrics.queue_depth)
 
     def add_listener(self, listener: Callable[[FrameView], None]) -> None:
         """Call `listener` with every analysed frame's view (benchmarks, tests); before start()."""
-        self._listeners.append(listener)
+        self._observe.listeners.append(listener)
 
     def submit(self, item: ControlItem) -> None:
-        """Queue an analysed frame or a sensor reading."""
+        """Queue a camera's result or a sensor reading."""
         self._queue.put(item)
+
+    def submit_result(self, camera: CameraState, result: AnalysedFrame | StillFrame) -> None:
+        """Queue a worker's result for a camera."""
+        self._queue.put(CameraResult(camera, result))
 
     def backlog(self) -> int:
         """Items waiting."""
@@ -92,42 +118,31 @@ class ControlLoop:
         if self._thread.is_alive():
             self._thread.join(timeout_s)
 
-    def process(self, item: ControlItem) -> None:
-        """Handle one item (the thread's body; tests call it directly)."""
-        if isinstance(item, SensorReading):
-            update = self._deps.sensors.apply(item)
-            if update.applied:
-                self._handle(self._rules.on_sensor(update), None)
-            return
-        if isinstance(item, StillFrame):
-            self._rules.on_still(item.camera, item.seen_s)
-            return
-        view = self._sighter.view(item)
-        deps = self._deps
-        deps.board.analysed(view)
-        self._latency(view.camera).observe(view.latency_s)
-        for stage, seconds in view.stages:
-            self._stage(view.camera, stage).observe(seconds)
-        for model, seconds in item.inference_s:
-            self._inference(model).observe(seconds)
-        if item.image is not None and deps.snapshots.due(view.camera, view.analysed_s):
-            image = annotate(item.image, view.sightings, item.scale, item.faces)
-            jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)
-            deps.snapshots.set_latest(view.camera, Snapshot(jpeg, view.analysed_s))
-        self._handle(self._rules.on_frame(view), item)
-        self._stage(view.camera, "rules").observe(max(0.0, self._deps.clock() - view.analysed_s))
-        for listener in self._listeners:
-            listener(view)
+    def process(self, item: ControlItem) -> bool:
+        """Run the item's chain (the thread's body; tests call it directly); False if a stage failed."""
+        ctx = context_for(item, self._deps.clock())
+        if ctx.frame is not None:
+            return self.frame_chain.run(ctx)
+        if ctx.still is not None:
+            return self.still_chain.run(ctx)
+        return self.reading_chain.run(ctx)
 
     def tick(self, now_s: float) -> None:
         """Advance time: close fusion windows, end quiet alerts; every GAUGE_EVERY_S refresh gauges
         and write changed sensor states."""
-        self._handle(self._rules.tick(now_s), None)
+        self.tick_chain.run(context_for(None, now_s))
         if now_s - self._last_gauges >= GAUGE_EVERY_S:
             self._last_gauges = now_s
-            self._deps.sensors.flush()
-            for state, count in self._deps.outbox.counts().items():
-                self._deps.metrics.outbox_size.labels(state).set(count)
+            self._refresh(now_s)
+
+    def _refresh(self, now_s: float) -> None:
+        deps = self._deps
+        deps.sensors.flush()
+        for state, count in deps.outbox.counts().items():
+            deps.metrics.outbox_size.labels(state).set(count)
+        slots = deps.cameras.slots
+        for camera in deps.cameras.cameras():
+            self._depth(camera.name).set(int(slots.waiting(camera)))
 
     def _run(self) -> None:
         last_tick = 0.0
@@ -146,42 +161,17 @@ class ControlLoop:
                 if now - last_tick >= TICK_S:
                     last_tick = now
                     self.tick(now)
-            except Exception:  # the loop's edge: one bad item must not stop alerting
-                LOG.exception("control loop failed on %s", _describe(item))
+            except Exception:  # the chains catch their stages' errors; this is the gauges' edge
+                LOG.exception("control loop failed")
                 self._deps.metrics.invalid_messages_total.labels("processing").inc()
 
-    def _handle(self, out: RuleOutput, frame: AnalysedFrame | None) -> None:
-        for rule, reason in out.suppressed:
-            self._deps.metrics.alerts_total.labels(rule, f"suppressed_{reason}").inc()
-        for camera in out.frame_requests:
-            self._deps.request_frame(camera)
-        for change in out.changes:
-            self._apply(change, frame)
-
-    def _apply(self, change: AlertChange, frame: AnalysedFrame | None) -> None:
-        deps = self._deps
-        rule = self._rule_settings[change.alert.rule]
-        snapshot = ""
-        if rule.Actions.Snapshot and change.transition != "end":
-            snapshot = self._save_snapshot(change, frame)
-            change = replace(change, alert=replace(change.alert, snapshot=snapshot))
-        alert = deps.alerts.apply(change)
-        deps.metrics.alerts_total.labels(alert.rule, change.transition).inc()
-        if change.transition != "update":
-            LOG.info("alert %s %s: %s", change.transition, alert.alert_id, alert.summary)
-        now = deps.clock()
-        for action in plan_actions(change, rule, deps.settings.ResultSource, snapshot):
-            if deps.outbox.enqueue(action.key, action.kind, action.alert_id, action.payload):
-                deps.alerts.record_action(
-                    alert.alert_id, ActionOutcome(action.key, action.kind, "queued", 0, None, "", now)
-                )
-                deps.on_enqueued(action.kind)
-
-    def _resume(self, stored: list[StoredAlert]) -> None:
+    def _resume(self) -> None:
         """Hand the alerts from before a restart to the rule engine (active ones to continue, ended ones
         for their cooldown); active ones whose rule is gone or disabled end here, without actions
         (there is no rule to plan them from)."""
-        orphans = self._rules.resume(stored, self._deps.alerts.recent())
+        alerts = self._deps.alerts
+        stored = alerts.resumable()
+        orphans = self._rules.resume(stored, alerts.recent())
         orphaned = {item.alert.alert_id for item in orphans}
         for item in stored:
             if item.alert.alert_id not in orphaned:
@@ -189,29 +179,5 @@ class ControlLoop:
         now = self._deps.clock()
         for item in orphans:
             ended = replace(item.alert, state="ended", ended_s=now, updated_s=now)
-            self._deps.alerts.apply(AlertChange("end", ended, None, item.next_sequence))
+            alerts.apply(AlertChange("end", ended, None, item.next_sequence))
             LOG.info("alert %s ended at start: rule %s is no longer enabled", ended.alert_id, ended.rule)
-
-    def _save_snapshot(self, change: AlertChange, frame: AnalysedFrame | None) -> str:
-        deps = self._deps
-        camera = change.alert.camera
-        view = change.frame
-        if frame is not None and frame.image is not None and view is not None and frame.camera == camera:
-            image = annotate(frame.image, view.sightings, frame.scale, frame.faces)
-            jpeg = encode_jpeg(image, deps.settings.Snapshots.Quality)
-        else:
-            latest = deps.snapshots.latest(camera) if camera else None
-            if latest is None:
-                return ""
-            jpeg = latest.jpeg
-        return deps.snapshots.save(change.alert.alert_id, jpeg)
-
-
-def _describe(item: ControlItem | None) -> str:
-    if isinstance(item, SensorReading):
-        return f"reading {item.device}/{item.resource}"
-    if isinstance(item, AnalysedFrame):
-        return f"frame of {item.camera} (event {item.event_id})"
-    if isinstance(item, StillFrame):
-        return f"still frame of {item.camera}"
-    return "tick"

@@ -2,7 +2,8 @@
 
 A camera with a SnapshotCommand (e.g. ONVIF `Snapshot`, a Binary image/jpeg resource) is read with
 a core-command GET on a small thread pool, so neither the control thread nor the bus thread waits
-on the network; the image enters the latest-frame slot as a forced frame (past the motion gate).
+on the network; the image enters the camera's latest-frame slot (`put`) as a forced frame (past
+the motion gate).
 Any other camera has its next frame analysed whatever the motion gate says. This is an edge: a
 failed GET is logged and the camera falls back to its next frame.
 """
@@ -19,7 +20,7 @@ from service.edgex.commands import CommandClient
 from service.edgex.dtos import new_add_event_request
 from service.edgex.errors import EdgeXError
 from service.pipeline.ingest.event_split import split_event
-from service.pipeline.ingest.frame_slots import LatestFrameSlots
+from service.pipeline.ingest.frame import Frame
 from service.pipeline.settings import PipelineSettings
 
 LOG = logging.getLogger(__name__)
@@ -32,13 +33,13 @@ class FrameRequester:
         self,
         settings: PipelineSettings,
         commands: CommandClient,
-        slots: LatestFrameSlots,
+        put: Callable[[Frame], None],
         force_next: Callable[[str], None],
     ) -> None:
         """force_next(camera): analyse the camera's next frame whatever the motion gate says."""
         self._settings = settings
         self._commands = commands
-        self._slots = slots
+        self._put = put
         self._force_next = force_next
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pipeline-snapshot")
 
@@ -56,7 +57,7 @@ class FrameRequester:
             raise EdgeXError(f"snapshot {camera}/{command}: {result.status} {result.message}")
         ingested = split_event(new_add_event_request(result.event), time.time_ns())
         for frame in ingested.frames:
-            self._slots.put(replace(frame, camera=camera, forced=True))
+            self._put(replace(frame, camera=camera, forced=True))
         return len(ingested.frames)
 
     def close(self) -> None:

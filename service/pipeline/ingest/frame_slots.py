@@ -1,8 +1,10 @@
-"""Per-camera latest-frame slots: newest wins, so a slow model never builds a backlog.
+"""Latest-frame slots: newest wins, so a slow model never builds a backlog.
 
-Each camera holds at most one waiting frame. Workers take frames from cameras in the order they
-became ready (round-robin across cameras), and a camera is never analysed by two workers at once,
-so results of one camera stay in order. Memory is bounded by cameras x (1 waiting + 1 in work).
+Each camera holds at most one waiting frame, in the FrameSlot its own state object carries (the
+camera table makes one per camera; this module never looks a camera up by name). Workers take
+frames from cameras in the order they became ready (round-robin across cameras), and a camera is
+never analysed by two workers at once, so results of one camera stay in order. Memory is bounded
+by cameras x (1 waiting + 1 in work).
 """
 
 from __future__ import annotations
@@ -10,39 +12,43 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
+from typing import Generic, Protocol, TypeVar
 
 from service.pipeline.ingest.frame import DropReason, Frame
 
 
 @dataclass(slots=True)
-class _Slot:
+class FrameSlot:
+    """One camera's place in the table; read and written only under the table's lock."""
+
     waiting: Frame | None = None
     busy: bool = False
     ready: bool = False
     drops: dict[str, int] = field(default_factory=dict)
 
 
-class LatestFrameSlots:
-    """Thread-safe slot table. put() from the bus thread; take()/done() from workers."""
+class SlotOwner(Protocol):
+    """Whatever carries a camera's slot (the camera state)."""
 
-    def __init__(self, max_cameras: int = 256) -> None:
-        self._max_cameras = max_cameras
-        self._slots: dict[str, _Slot] = {}
-        self._ready: deque[str] = deque()
+    @property
+    def slot(self) -> FrameSlot: ...
+
+
+Owner = TypeVar("Owner", bound=SlotOwner)
+
+
+class LatestFrameSlots(Generic[Owner]):
+    """Thread-safe. put() from the bus thread; take()/done() from workers."""
+
+    def __init__(self) -> None:
+        self._ready: deque[Owner] = deque()
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, frame: Frame) -> Frame | None:
-        """Store the camera's newest frame; return the frame it replaced (dropped), if any.
-
-        Raises OverflowError when a new camera would exceed the slot table's size.
-        """
+    def put(self, owner: Owner, frame: Frame) -> Frame | None:
+        """Store the camera's newest frame; return the frame it replaced (dropped), if any."""
         with self._cond:
-            slot = self._slots.get(frame.camera)
-            if slot is None:
-                if len(self._slots) >= self._max_cameras:
-                    raise OverflowError(f"more than {self._max_cameras} cameras: {frame.camera}")
-                slot = self._slots[frame.camera] = _Slot()
+            slot = owner.slot
             replaced = slot.waiting
             if replaced is not None and replaced.forced and not frame.forced:
                 frame = replace(frame, forced=True)  # keep a fusion request alive
@@ -51,51 +57,49 @@ class LatestFrameSlots:
                 slot.drops[DropReason.REPLACED] = slot.drops.get(DropReason.REPLACED, 0) + 1
             if not slot.busy and not slot.ready:
                 slot.ready = True
-                self._ready.append(frame.camera)
+                self._ready.append(owner)
                 self._cond.notify()
             return replaced
 
-    def take(self, timeout_s: float | None = None) -> Frame | None:
-        """Wait for a ready camera and return its newest frame (marking the camera busy)."""
+    def take(self, timeout_s: float | None = None) -> tuple[Owner, Frame] | None:
+        """Wait for a ready camera and return it with its newest frame (marking the camera busy)."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._ready or self._closed, timeout_s):
                 return None
             if self._closed:
                 return None
-            camera = self._ready.popleft()
-            slot = self._slots[camera]
+            owner = self._ready.popleft()
+            slot = owner.slot
             frame = slot.waiting
             assert frame is not None  # a ready slot always holds a frame
             slot.waiting, slot.ready, slot.busy = None, False, True
-            return frame
+            return owner, frame
 
-    def done(self, camera: str) -> None:
+    def done(self, owner: Owner) -> None:
         """A worker finished the camera's frame; requeue it if a newer frame is waiting."""
         with self._cond:
-            slot = self._slots[camera]
+            slot = owner.slot
             slot.busy = False
             if slot.waiting is not None and not slot.ready:
                 slot.ready = True
-                self._ready.append(camera)
+                self._ready.append(owner)
                 self._cond.notify()
 
-    def count_drop(self, camera: str, reason: DropReason) -> None:
+    def count_drop(self, owner: Owner, reason: DropReason) -> None:
         """Record a drop decided outside the table (stale, no motion, decode)."""
         with self._cond:
-            slot = self._slots.get(camera)
-            if slot is not None:
-                slot.drops[reason] = slot.drops.get(reason, 0) + 1
+            drops = owner.slot.drops
+            drops[reason] = drops.get(reason, 0) + 1
 
-    def drops(self, camera: str) -> dict[str, int]:
+    def drops(self, owner: Owner) -> dict[str, int]:
         """Drop counts of one camera by reason."""
         with self._cond:
-            slot = self._slots.get(camera)
-            return dict(slot.drops) if slot is not None else {}
+            return dict(owner.slot.drops)
 
-    def depth(self) -> dict[str, int]:
-        """Frames waiting per camera (0 or 1)."""
+    def waiting(self, owner: Owner) -> bool:
+        """Whether the camera has a frame waiting."""
         with self._cond:
-            return {name: int(slot.waiting is not None) for name, slot in self._slots.items()}
+            return owner.slot.waiting is not None
 
     def close(self) -> None:
         """Wake every waiting worker; take() returns None from now on."""

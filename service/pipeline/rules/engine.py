@@ -5,7 +5,9 @@ state here needs a lock. Every method takes the current time from its input (or 
 tests drive it with a fake clock.
 
 Lanes: each (rule, camera) pair has its own persistence history, cooldown and at most one active
-alert. A new alert needs a fresh (non-stationary, unless the rule allows it) match that persisted;
+alert. The lanes live with the camera they belong to (a LaneSource: the camera table in the
+pipeline, a plain LaneTable in tests); the engine asks for a camera's lanes once per input.
+A new alert needs a fresh (non-stationary, unless the rule allows it) match that persisted;
 an active alert is kept alive by any match, stationary or not, and ends EndAfterS after its last one.
 Fusion rules open a window on a sensor edge; "seen" fires on the first match inside it, "absent"
 fires when it closes without one.
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.rule_settings import RuleSettings
@@ -36,7 +39,9 @@ class RuleOutput:
 
 
 @dataclass(slots=True)
-class _Lane:
+class Lane:
+    """One rule on one camera: persistence history, cooldown, the active alert."""
+
     history: deque[bool]
     run_start_s: float | None = None
     alert: Alert | None = None
@@ -44,6 +49,42 @@ class _Lane:
     last_new_s: float | None = None
     last_emit_s: float = 0.0
     matched_last: bool = False  # the camera's last analysed frame matched
+
+
+@dataclass(slots=True)
+class Lanes:
+    """One camera's lanes by rule name."""
+
+    camera: str
+    by_rule: dict[str, Lane] = field(default_factory=dict)
+
+
+class LaneSource(Protocol):
+    """Where each camera's lanes are kept ("" is the camera of sensor-only rules)."""
+
+    def lanes(self, camera: str) -> Lanes:
+        """The camera's lanes (empty, for the engine to fill, for a camera not seen before)."""
+        ...
+
+    def all_lanes(self) -> Iterable[Lanes]:
+        """Every camera's lanes."""
+        ...
+
+
+class LaneTable:
+    """A LaneSource of its own, for a rule engine used without the camera table."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[str, Lanes] = {}
+
+    def lanes(self, camera: str) -> Lanes:
+        lanes = self._lanes.get(camera)
+        if lanes is None:
+            lanes = self._lanes[camera] = Lanes(camera)
+        return lanes
+
+    def all_lanes(self) -> Iterable[Lanes]:
+        return list(self._lanes.values())
 
 
 @dataclass(slots=True)
@@ -82,11 +123,13 @@ class _Rule:
 class RuleEngine:
     """Evaluates the enabled rules against frames, sensor updates and the passing of time."""
 
-    def __init__(self, rules: list[RuleSettings], sensors: SensorTable) -> None:
+    def __init__(
+        self, rules: list[RuleSettings], sensors: SensorTable, lanes: LaneSource | None = None
+    ) -> None:
         self._rules = [_Rule(r) for r in rules if r.Enabled]
         self._by_name = {rule.name: rule for rule in self._rules}
         self._sensors = sensors
-        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._lanes = lanes if lanes is not None else LaneTable()
         self._windows: dict[str, _Window] = {}
 
     def resume(self, stored: Sequence[StoredAlert], ended: Sequence[Alert] = ()) -> list[StoredAlert]:
@@ -97,7 +140,7 @@ class RuleEngine:
         for alert in ended:
             owner = self._by_name.get(alert.rule)
             if owner is not None:
-                lane = self._lane(owner, alert.camera)
+                lane = self._lane(owner, self._lanes.lanes(alert.camera))
                 if lane.last_new_s is None or alert.started_s > lane.last_new_s:
                     lane.last_new_s = alert.started_s
         orphans = []
@@ -106,7 +149,7 @@ class RuleEngine:
             if rule is None:
                 orphans.append(item)
                 continue
-            lane = self._lane(rule, item.alert.camera)
+            lane = self._lane(rule, self._lanes.lanes(item.alert.camera))
             lane.alert = item.alert
             lane.sequence = item.next_sequence
             lane.last_new_s = item.alert.started_s
@@ -117,6 +160,7 @@ class RuleEngine:
         """Evaluate detection and fusion rules watching the frame's camera."""
         out = _Collector()
         now = view.analysed_s
+        lanes = self._lanes.lanes(view.camera)
         for rule in self._rules:
             if rule.filter is None or not rule.watches(view.camera):  # sensor rules watch no camera
                 continue
@@ -124,15 +168,15 @@ class RuleEngine:
             if not self._sensors_hold(rule, None, now):
                 matches = ()
             if rule.kind == "fusion":
-                self._fusion_frame(rule, view, matches, out)
+                self._fusion_frame(rule, view, matches, lanes, out)
             else:
-                self._detection_frame(rule, view, matches, out)
+                self._detection_frame(rule, view, matches, lanes, out)
         return out.output()
 
     def on_still(self, camera: str, now_s: float) -> None:
         """An unchanged frame: active alerts whose last analysed frame matched stay alive."""
-        for (_rule, lane_camera), lane in self._lanes.items():
-            if lane_camera == camera and lane.alert is not None and lane.matched_last:
+        for lane in self._lanes.lanes(camera).by_rule.values():
+            if lane.alert is not None and lane.matched_last:
                 lane.alert = replace(lane.alert, last_match_s=max(lane.alert.last_match_s, now_s))
 
     def on_sensor(self, update: SensorUpdate) -> RuleOutput:
@@ -154,7 +198,8 @@ class RuleEngine:
                     if trigger.RequestFrame:
                         out.requests.append(trigger.Camera)
             elif rule.kind == "sensor" and self._sensors_hold(rule, update, now):
-                self._hit(rule, "", now, (), None, f"{rule.name}: sensor conditions hold", out)
+                summary = f"{rule.name}: sensor conditions hold"
+                self._hit(rule, self._lanes.lanes(""), now, (), None, summary, out)
         return out.output()
 
     def tick(self, now_s: float) -> RuleOutput:
@@ -171,14 +216,15 @@ class RuleEngine:
                 summary = (
                     f"no {labels} seen by {trigger.Camera} within {trigger.WindowS:g} s of {window.cause}"
                 )
-                self._hit(rule, trigger.Camera, now_s, (), None, summary, out)
-        for (rule_name, _camera), lane in self._lanes.items():
-            alert = lane.alert
-            end_after_s = self._by_name[rule_name].settings.EndAfterS
-            if alert is not None and now_s - alert.last_match_s >= end_after_s:
-                ended = replace(alert, state="ended", ended_s=now_s, updated_s=now_s)
-                lane.alert = None
-                self._emit(lane, "end", ended, None, out)
+                self._hit(rule, self._lanes.lanes(trigger.Camera), now_s, (), None, summary, out)
+        for lanes in self._lanes.all_lanes():
+            for rule_name, lane in lanes.by_rule.items():
+                alert = lane.alert
+                end_after_s = self._by_name[rule_name].settings.EndAfterS
+                if alert is not None and now_s - alert.last_match_s >= end_after_s:
+                    ended = replace(alert, state="ended", ended_s=now_s, updated_s=now_s)
+                    lane.alert = None
+                    self._emit(lane, "end", ended, None, out)
         return out.output()
 
     def open_windows(self) -> dict[str, float]:
@@ -186,11 +232,11 @@ class RuleEngine:
         return {name: window.end_s for name, window in self._windows.items()}
 
     def _detection_frame(
-        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], out: _Collector
+        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], lanes: Lanes, out: _Collector
     ) -> None:
         cond = rule.settings.Detection
         assert cond is not None  # detection rules always have one
-        lane = self._lane(rule, view.camera)
+        lane = self._lane(rule, lanes)
         fresh = matches if cond.IncludeStationary else tuple(s for s in matches if not s.stationary)
         now = view.analysed_s
         fresh_hit = len(fresh) >= cond.MinCount
@@ -201,12 +247,12 @@ class RuleEngine:
             lane.run_start_s is not None and now - lane.run_start_s >= cond.PersistS
         )
         if lane.alert is not None and len(matches) >= cond.MinCount:
-            self._hit(rule, view.camera, now, matches, view, "", out)
+            self._hit(rule, lanes, now, matches, view, "", out)
         elif lane.alert is None and fresh_hit and persisted:
-            self._hit(rule, view.camera, now, fresh, view, _summary(rule, view.camera, fresh), out)
+            self._hit(rule, lanes, now, fresh, view, _summary(rule, view.camera, fresh), out)
 
     def _fusion_frame(
-        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], out: _Collector
+        self, rule: _Rule, view: FrameView, matches: tuple[Sighting, ...], lanes: Lanes, out: _Collector
     ) -> None:
         window = self._windows.get(rule.name)
         trigger = rule.settings.Trigger
@@ -217,12 +263,12 @@ class RuleEngine:
         del self._windows[rule.name]
         if trigger.Expect == "seen":
             summary = f"{_summary(rule, view.camera, matches)} within {trigger.WindowS:g} s of {window.cause}"
-            self._hit(rule, view.camera, view.analysed_s, matches, view, summary, out)
+            self._hit(rule, lanes, view.analysed_s, matches, view, summary, out)
 
     def _hit(
         self,
         rule: _Rule,
-        camera: str,
+        lanes: Lanes,
         now: float,
         sightings: tuple[Sighting, ...],
         view: FrameView | None,
@@ -230,7 +276,7 @@ class RuleEngine:
         out: _Collector,
     ) -> None:
         """A match: update the active alert, or start a new one unless cooldown or hours forbid."""
-        lane = self._lane(rule, camera)
+        lane = self._lane(rule, lanes)
         latency = view.latency_s if view is not None else None
         if lane.alert is not None:
             alert = replace(
@@ -254,7 +300,7 @@ class RuleEngine:
         lane.alert = Alert(
             alert_id=str(uuid.uuid4()),
             rule=rule.name,
-            camera=camera,
+            camera=lanes.camera,
             severity=rule.settings.Severity,
             model=model,
             summary=summary,
@@ -270,7 +316,7 @@ class RuleEngine:
         self._emit(lane, "new", lane.alert, view, out)
 
     def _emit(
-        self, lane: _Lane, transition: Transition, alert: Alert, view: FrameView | None, out: _Collector
+        self, lane: Lane, transition: Transition, alert: Alert, view: FrameView | None, out: _Collector
     ) -> None:
         out.changes.append(AlertChange(transition, alert, view, lane.sequence))
         lane.sequence += 1
@@ -279,12 +325,11 @@ class RuleEngine:
     def _sensors_hold(self, rule: _Rule, update: SensorUpdate | None, now: float) -> bool:
         return all(sensor_holds(c, self._sensors, update, now) for c in rule.settings.Sensors)
 
-    def _lane(self, rule: _Rule, camera: str) -> _Lane:
-        key = (rule.name, camera)
-        lane = self._lanes.get(key)
+    def _lane(self, rule: _Rule, lanes: Lanes) -> Lane:
+        lane = lanes.by_rule.get(rule.name)
         if lane is None:
             out_of = rule.settings.Detection.PersistOutOf if rule.settings.Detection else 1
-            lane = self._lanes[key] = _Lane(deque(maxlen=out_of))
+            lane = lanes.by_rule[rule.name] = Lane(deque(maxlen=out_of))
         return lane
 
 

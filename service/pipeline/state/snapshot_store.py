@@ -1,9 +1,11 @@
-"""Snapshots kept on the box: the latest per camera (memory) and one JPEG file per alert (disk)."""
+"""Snapshots kept on the box: one JPEG file per alert, served over REST only.
+
+(A camera's latest annotated snapshot lives in memory, in its camera state.)
+"""
 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,30 +23,12 @@ class Snapshot:
 
 
 class SnapshotStore:
-    """Latest snapshot per camera (memory) and alert snapshots (files); thread-safe."""
+    """Alert snapshots as files in one directory (oldest removed beyond MaxFiles)."""
 
     def __init__(self, directory: Path, settings: SnapshotSettings) -> None:
         self._dir = directory
         self._settings = settings
-        self._latest: dict[str, Snapshot] = {}
-        self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
-
-    def set_latest(self, camera: str, snapshot: Snapshot) -> None:
-        """Replace a camera's latest snapshot."""
-        with self._lock:
-            self._latest[camera] = snapshot
-
-    def latest(self, camera: str) -> Snapshot | None:
-        """A camera's latest snapshot."""
-        with self._lock:
-            return self._latest.get(camera)
-
-    def due(self, camera: str, now_s: float) -> bool:
-        """Whether the camera's latest snapshot is older than LatestEveryS."""
-        with self._lock:
-            known = self._latest.get(camera)
-        return known is None or now_s - known.taken_s >= self._settings.LatestEveryS
 
     def save(self, alert_id: str, jpeg: bytes) -> str:
         """Write an alert's snapshot; return its file name. Removes the oldest beyond MaxFiles."""

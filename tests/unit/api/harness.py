@@ -18,14 +18,21 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.events: list[tuple[AddEventRequest, str]] = []
+        self.correlation_ids: list[str] = []
+        self.rejected: list[str] = []
         self.fail = False
         self._lock = threading.Lock()
 
-    def handle_event(self, req: AddEventRequest, received_topic: str) -> None:
+    def handle_event(self, req: AddEventRequest, received_topic: str, correlation_id: str = "") -> None:
         if self.fail:
             raise RuntimeError("pipeline refused the event")
         with self._lock:
             self.events.append((req, received_topic))
+            self.correlation_ids.append(correlation_id)
+
+    def reject_event(self, received_topic: str, reason: str) -> None:
+        with self._lock:
+            self.rejected.append(reason)
 
 
 class ApiHarness:

@@ -179,6 +179,21 @@ def test_bad_trigger_bodies(
     assert api.sink.events == []
 
 
+def test_undecodable_trigger_bodies_are_counted_by_the_sink(api: ApiHarness) -> None:
+    for content, content_type in ((b"not json at all", "application/json"), (b"<xml/>", "application/xml")):
+        api.client.post("/api/v3/trigger", content=content, headers={"Content-Type": content_type})
+    assert len(api.sink.rejected) == 2 and "application/xml" in api.sink.rejected[1]
+    assert api.sink.events == []
+
+
+def test_trigger_hands_the_correlation_id_to_the_pipeline(api: ApiHarness) -> None:
+    body = add_event_request_to_json(_event())
+    api.client.post("/api/v3/trigger", json=body, headers={"X-Correlation-ID": CORRELATION})
+    response = api.client.post("/api/v3/trigger", json=body)  # none sent: the middleware makes one up
+    made_up = response.headers["X-Correlation-ID"]
+    assert api.sink.correlation_ids == [CORRELATION, made_up] and made_up != CORRELATION
+
+
 def test_trigger_reports_a_failing_pipeline_as_500(
     api: ApiHarness, openapi_contract: Contract, base_response_schema: Any
 ) -> None:

@@ -87,8 +87,11 @@ def test_zero_max_request_size_is_unlimited(loaded_config: LoadedConfig[Config])
 
 
 class _NullSink:
-    def handle_event(self, req: object, received_topic: str) -> None:
-        del req, received_topic
+    def handle_event(self, req: object, received_topic: str, correlation_id: str = "") -> None:
+        del req, received_topic, correlation_id
+
+    def reject_event(self, received_topic: str, reason: str) -> None:
+        del received_topic, reason
 
 
 def test_unexpected_exception_is_500_base_response(

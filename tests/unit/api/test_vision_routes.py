@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.api.vision_routes import vision_router
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analysis.sighting import Sighting
-from service.pipeline.cameras.board import CameraStatus
+from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 
 SIGHTING = Sighting("person", "person", 0.9, (1.0, 2.0, 3.0, 4.0), ("door",), 7, False, (0.9,))

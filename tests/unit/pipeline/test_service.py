@@ -109,12 +109,12 @@ def test_a_person_frame_yields_result_event_command_notification_and_snapshot(ha
     detection = next(r for r in event.readings if r.resource_name == "Detection").object_value
     assert isinstance(detection, dict) and detection["label"] == "person" and detection["camera"] == "cam"
     assert harness.commands.sets == [("light", "Switch", {"SwitchButton": "true"})]
-    alert = harness.pipeline.active_alerts()[0]
-    assert harness.pipeline.alert_snapshot(alert.alert_id) is not None
-    assert harness.pipeline.latest_snapshot("cam") is not None
+    alert = harness.pipeline.view.active_alerts()[0]
+    assert harness.pipeline.view.alert_snapshot(alert.alert_id) is not None
+    assert harness.pipeline.view.latest_snapshot("cam") is not None
 
     def outcomes() -> dict[str, str]:
-        found = harness.pipeline.alert(alert.alert_id)
+        found = harness.pipeline.view.alert(alert.alert_id)
         return {a.kind: a.outcome for a in found.actions} if found is not None else {}
 
     assert wait_for(
@@ -124,22 +124,24 @@ def test_a_person_frame_yields_result_event_command_notification_and_snapshot(ha
     assert harness.metric("frames_received_total", camera="cam") == 1
     assert harness.metric("alerts_total", rule="person", state="new") == 1
     # quiet period: the alert ends and an end event follows
-    assert wait_for(lambda: harness.pipeline.recent_alerts(), 3)
+    assert wait_for(lambda: harness.pipeline.view.recent_alerts(), 3)
     assert wait_for(lambda: [r.event.readings[0].value for r in harness.results] == ["new", "end"], 3)
 
 
 def test_frames_without_people_yield_nothing(harness: Harness) -> None:
     for _ in range(3):
         harness.publish_frame("cam", jpeg(GREY))
-    assert wait_for(lambda: harness.pipeline.cameras() and harness.pipeline.cameras()[0].frames_analysed >= 1)
+    assert wait_for(
+        lambda: harness.pipeline.view.cameras() and harness.pipeline.view.cameras()[0].frames_analysed >= 1
+    )
     assert not wait_for(lambda: harness.results or harness.commands.sets, 0.5)
-    assert harness.pipeline.active_alerts() == []
+    assert harness.pipeline.view.active_alerts() == []
 
 
 def test_sensor_readings_fill_the_table(harness: Harness) -> None:
     harness.publish_bool("pir", "Motion", True)
-    assert wait_for(lambda: harness.pipeline.sensor_states())
-    state = harness.pipeline.sensor_states()[0]
+    assert wait_for(lambda: harness.pipeline.view.sensor_states())
+    state = harness.pipeline.view.sensor_states()[0]
     assert (state.device, state.resource, state.value) == ("pir", "Motion", True)
 
 
@@ -161,9 +163,9 @@ def test_fusion_fetches_a_snapshot_through_core_command(tmp_path: Path) -> None:
     h.pipeline.start()
     try:
         h.publish_bool("door", "Open", True)
-        assert wait_for(lambda: h.pipeline.active_alerts(), 5)
+        assert wait_for(lambda: h.pipeline.view.active_alerts(), 5)
         assert commands.gets == [("onvif-cam", "Snapshot")]
-        assert "within 5 s of door/Open rising" in h.pipeline.active_alerts()[0].summary
+        assert "within 5 s of door/Open rising" in h.pipeline.view.active_alerts()[0].summary
     finally:
         h.pipeline.stop()
         h.bus.close()
@@ -174,8 +176,8 @@ def test_queued_commands_survive_a_restart_and_are_sent_once(tmp_path: Path) -> 
     first = Harness(tmp_path, {"Rules": [PERSON_RULE]}, commands)
     first.pipeline.start()
     first.publish_frame("cam", jpeg(RED))
-    assert wait_for(lambda: first.pipeline.outbox_counts()["pending"] == 1 and first.results)
-    first_alert = first.pipeline.active_alerts()[0].alert_id
+    assert wait_for(lambda: first.pipeline.view.outbox_counts()["pending"] == 1 and first.results)
+    first_alert = first.pipeline.view.active_alerts()[0].alert_id
     first.pipeline.stop()
     first.bus.close()
     commands.down = False
@@ -184,14 +186,14 @@ def test_queued_commands_survive_a_restart_and_are_sent_once(tmp_path: Path) -> 
     try:
         assert wait_for(lambda: commands.sets, 3)
         assert not wait_for(lambda: len(commands.sets) > 1, 0.5)
-        assert second.pipeline.outbox_counts()["pending"] == 0
+        assert second.pipeline.view.outbox_counts()["pending"] == 0
         # the "new" event was delivered before the restart and is never re-published; the alert,
         # resumed from disk, ends after its quiet period under its own id
         assert wait_for(lambda: second.results, 3)
         [end] = second.results
         readings = {r.resource_name: r for r in end.event.readings}
         assert readings["AlertState"].value == "end"
-        assert second.pipeline.recent_alerts()[0].alert_id == first_alert
+        assert second.pipeline.view.recent_alerts()[0].alert_id == first_alert
     finally:
         second.pipeline.stop()
         second.bus.close()
@@ -203,14 +205,14 @@ def test_an_alert_resumes_across_a_restart_instead_of_starting_again(tmp_path: P
     first.pipeline.start()
     first.publish_frame("cam", jpeg(RED))
     assert wait_for(lambda: first.commands.sets and first.notes.sent and first.results)
-    [alert] = first.pipeline.active_alerts()
+    [alert] = first.pipeline.view.active_alerts()
     first.pipeline.stop()
     first.bus.close()
     second = Harness(tmp_path, {"Rules": [rule]}, first.commands)
     second.notes = first.notes
     second.pipeline.start()
     try:
-        assert [a.alert_id for a in second.pipeline.active_alerts()] == [alert.alert_id]
+        assert [a.alert_id for a in second.pipeline.view.active_alerts()] == [alert.alert_id]
         second.publish_frame("cam", jpeg(RED))  # the person is still there
         assert wait_for(lambda: second.results, 3)
         [update] = second.results
@@ -219,7 +221,7 @@ def test_an_alert_resumes_across_a_restart_instead_of_starting_again(tmp_path: P
         alert_object = readings["Alert"].object_value
         assert isinstance(alert_object, dict)
         assert alert_object["alertId"] == alert.alert_id and alert_object["sequence"] == 1
-        assert wait_for(lambda: second.pipeline.active_alerts()[0].updates == 1, 3)
+        assert wait_for(lambda: second.pipeline.view.active_alerts()[0].updates == 1, 3)
         assert not wait_for(lambda: len(first.commands.sets) > 1 or len(first.notes.sent) > 1, 0.5)
     finally:
         second.pipeline.stop()
@@ -234,7 +236,7 @@ def test_unknown_models_are_a_config_error(tmp_path: Path) -> None:
 def test_undecodable_frames_are_counted(harness: Harness) -> None:
     harness.publish_frame("cam", b"\xff\xd8 broken")
     assert wait_for(lambda: harness.metric("decode_errors_total", kind="image") == 1)
-    assert wait_for(lambda: harness.pipeline.cameras()[0].drops == {"decode": 1})
+    assert wait_for(lambda: harness.pipeline.view.cameras()[0].drops == {"decode": 1})
 
 
 def test_an_alert_whose_rule_was_removed_ends_at_restart_without_actions(tmp_path: Path) -> None:
@@ -242,14 +244,14 @@ def test_an_alert_whose_rule_was_removed_ends_at_restart_without_actions(tmp_pat
     first.pipeline.start()
     first.publish_frame("cam", jpeg(RED))
     assert wait_for(lambda: first.results and first.commands.sets)
-    [alert] = first.pipeline.active_alerts()
+    [alert] = first.pipeline.view.active_alerts()
     first.pipeline.stop()
     first.bus.close()
     second = Harness(tmp_path, {"Rules": [{**PERSON_RULE, "Name": "renamed"}]})
     second.pipeline.start()
     try:
-        assert second.pipeline.active_alerts() == []
-        [ended] = second.pipeline.recent_alerts()
+        assert second.pipeline.view.active_alerts() == []
+        [ended] = second.pipeline.view.recent_alerts()
         assert (ended.alert_id, ended.state) == (alert.alert_id, "ended")
         assert not wait_for(lambda: second.results or second.commands.sets, 0.5)
     finally:
@@ -280,7 +282,7 @@ def test_a_door_still_open_after_a_restart_is_not_a_new_opening(tmp_path: Path) 
     second = Harness(tmp_path, {"Rules": [rule]})
     second.pipeline.start()
     try:
-        [door] = second.pipeline.sensor_states()
+        [door] = second.pipeline.view.sensor_states()
         assert (door.device, door.resource, door.value) == ("door", "Open", True)
         second.publish_bool("door", "Open", True)  # the device's periodic reading: still open
         assert not wait_for(

@@ -26,12 +26,26 @@ def frame(data: bytes, clock: Clock, age_s: float = 0.0, forced: bool = False) -
     return Frame("cam", data, "image/jpeg", origin, origin, "ev", forced=forced)
 
 
-def setup(**settings: object) -> tuple[FrameAnalyser, FakeEngine, Clock]:
+class Camera:
+    """The analyser of one camera "cam", with its analysis state (as the camera table holds it)."""
+
+    def __init__(self, analyser: FrameAnalyser) -> None:
+        self.analyser = analyser
+        self.state = analyser.new_state("cam")
+
+    def analyse(self, frame: Frame) -> AnalysedFrame | DropReason:
+        return self.analyser.analyse(self.state, frame)
+
+    def request_frame(self) -> None:
+        self.analyser.request_frame(self.state)
+
+
+def setup(**settings: object) -> tuple[Camera, FakeEngine, Clock]:
     engine = FakeEngine(
         {RED: [Canned("person", 0.9, (0.25, 0.25, 0.5, 0.75)), Canned("face", 0.8, (0.3, 0.3, 0.4, 0.4))]}
     )
     clock = Clock()
-    return FrameAnalyser(PipelineSettings.model_validate(settings), engine, clock), engine, clock
+    return Camera(FrameAnalyser(PipelineSettings.model_validate(settings), engine, clock)), engine, clock
 
 
 @pytest.mark.parametrize(
@@ -76,7 +90,7 @@ def test_motion_gate_heartbeat_and_forced_frames() -> None:
     clock.now += 1
     assert analyser.analyse(frame(jpeg(GREY), clock)) is DropReason.NO_MOTION
     assert isinstance(analyser.analyse(frame(jpeg(GREY), clock, forced=True)), AnalysedFrame)
-    analyser.request_frame("cam")
+    analyser.request_frame()
     assert isinstance(analyser.analyse(frame(jpeg(GREY), clock)), AnalysedFrame)
     assert analyser.analyse(frame(jpeg(GREY), clock)) is DropReason.NO_MOTION
     clock.now += 10

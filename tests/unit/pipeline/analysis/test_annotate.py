@@ -10,7 +10,7 @@ import numpy as np
 from service.pipeline.analysis.annotate import annotate, encode_jpeg, head_boxes, pixelate
 from service.pipeline.analysis.sighting import Sighting
 from service.pipeline.settings import SnapshotSettings
-from service.pipeline.state.snapshot_store import Snapshot, SnapshotStore
+from service.pipeline.state.snapshot_store import SnapshotStore
 
 
 def noisy(width: int = 200, height: int = 200) -> np.ndarray:
@@ -42,16 +42,11 @@ def test_head_boxes_only_for_people() -> None:
     assert boxes == [(0, 100, 50, 100 + 200 * 0.22)]
 
 
-def test_store_latest_alert_files_and_bounds(tmp_path: Path) -> None:
+def test_store_alert_files_and_bounds(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "snaps", SnapshotSettings(MaxFiles=2, LatestEveryS=1))
     jpeg = encode_jpeg(noisy(), 80)
     decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert decoded is not None and decoded.shape == (200, 200, 3)
-    assert store.due("cam", 10.0)
-    store.set_latest("cam", Snapshot(jpeg, 10.0))
-    assert not store.due("cam", 10.5) and store.due("cam", 11.0)
-    latest = store.latest("cam")
-    assert latest is not None and latest.jpeg == jpeg
     names = [store.save(f"alert-{i}", jpeg) for i in range(3)]
     assert names[0] == "alert-0.jpg"
     assert sorted(p.name for p in (tmp_path / "snaps").glob("*.jpg")) == ["alert-1.jpg", "alert-2.jpg"]

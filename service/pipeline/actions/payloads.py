@@ -1,0 +1,102 @@
+"""Outbox payloads: what one row of each kind stores, as JSON text (OutboxItem.payload).
+
+    event         EventPayload         the result event's readings (ResultAlert, ResultDetection)
+    command       CommandPayload       a core-command set
+    notification  NotificationPayload  a support-notifications notification
+
+Keys are the ones the rows have always had, so a row written by an earlier version still reads
+(key order and spacing are not part of the format). A row that does not read is corrupt: the
+reader raises PermanentActionError, and the outbox dead-letters it.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+
+from service.edgex.dtos import JsonValue
+from service.pipeline.errors import PermanentActionError
+from service.pipeline.state.alert_wire import WireAlert, WireDetection, WireModel
+from service.pipeline.state.records import Transition
+
+
+class ResultDetection(WireDetection):
+    """A Detection reading's objectValue: the detection plus its alert's context."""
+
+    zone: str = Field(description="First of `zones` ('' when none).")
+    camera: str = Field(description="Camera of the alert.")
+    alertId: str = Field(description="Alert id.")
+    rule: str = Field(description="Rule of the alert.")
+    latencyMs: float | None = Field(description="Frame-to-result latency of the alert's last change.")
+
+
+class ResultAlert(WireAlert):
+    """The Alert reading's objectValue."""
+
+    state: Transition = Field(description="The change this event reports: new, update or end.")
+    sequence: int = Field(description="0 for new, 1.. for updates, then the end.")
+    detectionCount: int = Field(description="Detections the alert holds.")
+    frameEventId: str = Field(description="Id of the frame event behind the change ('' when none).")
+    frameOrigin: int | None = Field(description="Origin (ns) of that frame (null when none).")
+
+
+class EventPayload(WireModel):
+    """A result event: its readings' content, without ids (each publish attempt gets fresh ones)."""
+
+    source: str = Field(description="The event's sourceName.")
+    state: Transition = Field(description="The AlertState reading.")
+    alert: ResultAlert = Field(description="The Alert reading.")
+    detections: tuple[ResultDetection, ...] = Field(description="One Detection reading each.")
+    snapshot: str = Field(description="Snapshot file to attach as the Snapshot reading ('' for none).")
+
+
+class CommandPayload(WireModel):
+    """A core-command set command."""
+
+    device: str = Field(description="Device name.")
+    command: str = Field(description="Command name.")
+    body: dict[str, str | dict[str, str]] = Field(description="Resource name to value.")
+
+    def settings(self) -> dict[str, JsonValue]:
+        """The body as CommandClient.set takes it (a fresh copy)."""
+        settings: dict[str, JsonValue] = {}
+        for resource, value in self.body.items():
+            settings[resource] = dict(value) if isinstance(value, dict) else value
+        return settings
+
+
+class NotificationPayload(WireModel):
+    """A support-notifications notification."""
+
+    category: str = Field(description="Notification category.")
+    labels: tuple[str, ...] = Field(description="Labels: rule, camera, configured ones, detected labels.")
+    severity: str = Field(description="MINOR, NORMAL or CRITICAL (anything else is sent as NORMAL).")
+    content: str = Field(description="The alert's summary.")
+    description: str = Field(description="Names the alert and its rule.")
+    requestId: str = Field(description="Derived from the idempotency key: a resend is recognisable.")
+
+
+ActionPayload = EventPayload | CommandPayload | NotificationPayload
+P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload)
+
+
+def write_payload(payload: ActionPayload) -> str:
+    """The JSON text an outbox row stores."""
+    return payload.model_dump_json()
+
+
+def read_payload(model: type[P], text: str) -> P:
+    """An outbox row's payload; raises PermanentActionError when it does not read as `model`."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise PermanentActionError(f"corrupt outbox payload: {_reasons(exc)}") from exc
+
+
+def _reasons(exc: ValidationError) -> str:
+    """'body: Field required; ...': one line for the outbox's last_error."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    )
