@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 
 from service.api.responses import API_VERSION, base_response
 from service.pipeline.actions.outbox import OutboxItem, State
-from service.pipeline.analysis.sighting import Sighting
 from service.pipeline.cameras.status import CameraStatus
+from service.pipeline.state.alert_wire import WireAlert, WireDetection, ns, wire_alert, wire_detection
 from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 
 API_BASE = "/api/v3"
@@ -47,16 +47,6 @@ class VisionView(Protocol):
     def sensor_states(self) -> list[SensorState]: ...
 
 
-class DetectionOut(BaseModel):
-    label: str
-    score: float
-    box: list[float] = Field(description="[x1, y1, x2, y2] in source pixels")
-    zones: list[str]
-    model: str
-    trackId: int
-    stationary: bool
-
-
 class ActionOut(BaseModel):
     key: str
     kind: str
@@ -67,22 +57,11 @@ class ActionOut(BaseModel):
     at: int
 
 
-class AlertOut(BaseModel):
-    alertId: str
-    rule: str
-    camera: str
-    severity: str
-    model: str
-    summary: str
-    state: str
-    startedAt: int
-    updatedAt: int
-    endedAt: int | None
-    updates: int
-    latencyMs: float | None
-    snapshotUrl: str
-    detections: list[DetectionOut]
-    actions: list[ActionOut]
+class AlertOut(WireAlert):
+    state: Literal["active", "ended"] = Field(description="active, or ended (then in the recent list).")
+    snapshotUrl: str = Field(description="The alert's snapshot ('' when it has none).")
+    detections: tuple[WireDetection, ...] = Field(description="Detections of the alert's last change.")
+    actions: tuple[ActionOut, ...] = Field(description="Latest state of each of the alert's actions.")
 
 
 class CameraOut(BaseModel):
@@ -97,25 +76,9 @@ class CameraOut(BaseModel):
     lastFrameAt: int | None
     lastAnalysedAt: int | None
     lastLatencyMs: float | None
-    detections: list[DetectionOut]
+    detections: list[WireDetection]
     zones: list[str]
     snapshotUrl: str
-
-
-def _ns(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1e9)
-
-
-def detection_out(s: Sighting) -> DetectionOut:
-    return DetectionOut(
-        label=s.label,
-        score=round(s.score, 4),
-        box=[round(v, 1) for v in s.box],
-        zones=list(s.zones),
-        model=s.model,
-        trackId=s.track_id,
-        stationary=s.stationary,
-    )
 
 
 def action_out(a: ActionOutcome) -> ActionOut:
@@ -126,27 +89,17 @@ def action_out(a: ActionOutcome) -> ActionOut:
         attempts=a.attempts,
         latencyMs=None if a.latency_ms is None else round(a.latency_ms, 2),
         detail=a.detail,
-        at=round(a.at_s * 1e9),
+        at=ns(a.at_s),
     )
 
 
 def alert_out(a: Alert) -> AlertOut:
     return AlertOut(
-        alertId=a.alert_id,
-        rule=a.rule,
-        camera=a.camera,
-        severity=a.severity,
-        model=a.model,
-        summary=a.summary,
+        **wire_alert(a).model_dump(),
         state=a.state,
-        startedAt=round(a.started_s * 1e9),
-        updatedAt=round(a.updated_s * 1e9),
-        endedAt=_ns(a.ended_s),
-        updates=a.updates,
-        latencyMs=None if a.latency_s is None else round(a.latency_s * 1000, 2),
         snapshotUrl=f"{API_BASE}/alerts/{a.alert_id}/snapshot.jpg" if a.snapshot else "",
-        detections=[detection_out(s) for s in a.sightings],
-        actions=[action_out(x) for x in a.actions],
+        detections=tuple(wire_detection(s) for s in a.sightings),
+        actions=tuple(action_out(x) for x in a.actions),
     )
 
 
@@ -160,10 +113,10 @@ def camera_out(c: CameraStatus) -> CameraOut:
         fpsReceived=round(c.fps_received, 2),
         fpsAnalysed=round(c.fps_analysed, 2),
         drops=dict(c.drops),
-        lastFrameAt=_ns(c.last_frame_s),
-        lastAnalysedAt=_ns(c.last_analysed_s),
+        lastFrameAt=ns(c.last_frame_s),
+        lastAnalysedAt=ns(c.last_analysed_s),
         lastLatencyMs=None if c.last_latency_ms is None else round(c.last_latency_ms, 2),
-        detections=[detection_out(s) for s in c.sightings],
+        detections=[wire_detection(s) for s in c.sightings],
         zones=list(c.zones),
         snapshotUrl=f"{API_BASE}/cameras/{quote(c.name, safe='')}/snapshot.jpg" if c.has_snapshot else "",
     )
@@ -177,9 +130,9 @@ def outbox_item_out(item: OutboxItem) -> dict[str, object]:
         "alertId": item.alert_id,
         "state": item.state,
         "attempts": item.attempts,
-        "nextAttemptAt": _ns(item.next_attempt_s),
-        "createdAt": _ns(item.created_s),
-        "doneAt": _ns(item.done_s),
+        "nextAttemptAt": ns(item.next_attempt_s),
+        "createdAt": ns(item.created_s),
+        "doneAt": ns(item.done_s),
         "lastError": item.last_error,
         "latencyMs": item.latency_ms,
         "result": item.result,
@@ -251,9 +204,9 @@ def vision_router(view: VisionView) -> APIRouter:
                 "valueType": s.value_type,
                 "value": s.value,
                 "origin": s.origin_ns,
-                "updatedAt": _ns(s.updated_s),
-                "lastRisingAt": _ns(s.last_rising_s),
-                "lastFallingAt": _ns(s.last_falling_s),
+                "updatedAt": ns(s.updated_s),
+                "lastRisingAt": ns(s.last_rising_s),
+                "lastFallingAt": ns(s.last_falling_s),
             }
             for s in view.sensor_states()
         ]

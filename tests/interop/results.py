@@ -15,7 +15,7 @@ from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
 from service.pipeline.actions.outbox import OutboxItem
 from service.pipeline.actions.plan import KIND_EVENT
-from service.pipeline.actions.result_event import result_payload
+from service.pipeline.actions.result_event import result_object as result_payload
 from service.pipeline.actions.senders import ActionSenders, SenderDeps
 from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.settings import SnapshotSettings

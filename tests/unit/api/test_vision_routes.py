@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 
 from service.api.vision_routes import vision_router
 from service.pipeline.actions.outbox import OutboxItem, State
+from service.pipeline.actions.result_event import alert_object, detection_object
 from service.pipeline.analysis.sighting import Sighting
 from service.pipeline.cameras.status import CameraStatus
-from service.pipeline.state.records import ActionOutcome, Alert, SensorState
+from service.pipeline.state.alert_wire import WireAlert, WireDetection
+from service.pipeline.state.records import ActionOutcome, Alert, AlertChange, SensorState
 
 SIGHTING = Sighting("person", "person", 0.9, (1.0, 2.0, 3.0, 4.0), ("door",), 7, False, (0.9,))
 ACTIVE = Alert(
@@ -152,3 +154,15 @@ def test_ui_is_served_without_a_build_step(client: TestClient) -> None:
     assert page.status_code == 200 and "/ui/app.js" in page.text and 'id="alerts"' in page.text
     assert 'fetch("/api/v3/cameras")' in client.get("/ui/app.js").text
     assert client.get("/ui/style.css").headers["content-type"].startswith("text/css")
+
+
+def test_rest_and_the_result_event_agree_on_the_shared_wire_fields(client: TestClient) -> None:
+    """Both build on service.pipeline.state.alert_wire: one name, rounding and time unit per field."""
+    rest = client.get("/api/v3/alerts/a-1").json()["alert"]
+    change = AlertChange("update", ACTIVE, None, 1)
+    event_alert = alert_object(change).model_dump(mode="json")
+    event_detection = detection_object(SIGHTING, change).model_dump(mode="json")
+    shared_alert = set(WireAlert.model_fields)
+    assert {k: rest[k] for k in shared_alert} == {k: event_alert[k] for k in shared_alert}
+    assert set(rest) - shared_alert == {"state", "snapshotUrl", "detections", "actions"}
+    assert rest["detections"][0] == {k: event_detection[k] for k in WireDetection.model_fields}

@@ -192,3 +192,12 @@ def test_corrupt_payloads_are_permanent(tmp_path: Path) -> None:
     bad = OutboxItem(1, "k", "command", "a", "not json", "pending", 0, 0, 0, "", None, None, "")
     with pytest.raises(PermanentActionError):
         send.send_command(bad)
+
+
+@pytest.mark.parametrize("kind", ["event", "command", "notification"])
+@pytest.mark.parametrize("text", ["not json", "[]", "{}", '{"device": "light"}'])
+def test_every_sender_dead_letters_a_corrupt_row(tmp_path: Path, kind: str, text: str) -> None:
+    send = senders(tmp_path, MemoryBus(WireFormat()), StubCommands(), StubNotifications())
+    bad = OutboxItem(1, f"a-1/0/{kind}", kind, "a-1", text, "pending", 0, 0, 0, "", None, None, "")
+    with pytest.raises(PermanentActionError, match=r"^corrupt outbox payload: "):
+        send.registry[kind](bad)
