@@ -82,7 +82,7 @@ def assemble(deps: PipelineDeps) -> Parts:
     requester = FrameRequester(settings, deps.commands, cameras.fill_slot, force_next)
     senders = ActionSenders(
         SenderDeps(deps.bus, deps.wire, deps.base_topic, deps.commands, deps.notifications, snapshots)
-    ).registry
+    ).by_kind
 
     def on_outcome(item: OutboxItem, outcome: ActionOutcome) -> None:
         metrics.actions_total.labels(item.kind, outcome.outcome).inc()

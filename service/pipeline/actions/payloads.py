@@ -49,6 +49,9 @@ class EventPayload(WireModel):
     alert: ResultAlert = Field(description="The Alert reading.")
     detections: tuple[ResultDetection, ...] = Field(description="One Detection reading each.")
     snapshot: str = Field(description="Snapshot file to attach as the Snapshot reading ('' for none).")
+    correlationId: str = Field(
+        default="", description="Correlation id of the message whose frame caused the change ('' for none)."
+    )
 
 
 class CommandPayload(WireModel):
@@ -82,8 +85,9 @@ P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload)
 
 
 def write_payload(payload: ActionPayload) -> str:
-    """The JSON text an outbox row stores."""
-    return payload.model_dump_json()
+    """The JSON text an outbox row stores (optional fields left at their default are left out, so a
+    row without them is what earlier versions wrote)."""
+    return payload.model_dump_json(exclude_defaults=True)
 
 
 def read_payload(model: type[P], text: str) -> P:

@@ -57,6 +57,7 @@ def result_payload(change: AlertChange, source: str, snapshot: str) -> EventPayl
         alert=alert_object(change),
         detections=tuple(detection_object(s, change) for s in sightings),
         snapshot=snapshot,
+        correlationId=change.frame.correlation_id if change.frame is not None else "",
     )
 
 

@@ -50,7 +50,7 @@ class ActionSenders:
         self._deps = deps
 
     @property
-    def registry(self) -> dict[str, Sender]:
+    def by_kind(self) -> dict[str, Sender]:
         """Kind -> send function."""
         return {
             KIND_EVENT: self.send_event,
@@ -64,7 +64,12 @@ class ActionSenders:
         jpeg = self._deps.snapshots.read(payload.snapshot) if payload.snapshot else None
         req = build_result_request(payload, jpeg)
         wire = self._deps.wire
-        envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
+        envelope = envelope_for_event(
+            req,
+            wire.form,
+            cbor_all_events=wire.encode_all_events_cbor,
+            correlation_id=payload.correlationId or None,  # the triggering message's, as the AFS does
+        )
         topic = event_topic(
             self._deps.base_topic,
             RESULT_SERVICE,

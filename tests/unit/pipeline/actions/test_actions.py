@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,24 @@ def test_event_sender_publishes_a_fresh_event_each_attempt(tmp_path: Path) -> No
     assert isinstance(detection, dict) and detection["label"] == "person"
 
 
+def test_the_result_event_carries_the_frame_messages_correlation_id(tmp_path: Path) -> None:
+    bus = MemoryBus(WireFormat())
+    got: list[MessageEnvelope] = []
+    bus.subscribe(["edgex/events/#"], lambda _topic, env: got.append(env), lambda *_: None)
+    bus.connect()
+    send = senders(tmp_path, bus, StubCommands(), StubNotifications())
+    framed = change()
+    assert framed.frame is not None
+    framed = replace(framed, frame=replace(framed.frame, correlation_id="corr-42"))
+    for source in (framed, replace(framed, frame=None)):  # no frame (sensor, tick): a fresh id
+        planned = plan_actions(source, RULE, "Alert", "")[0]
+        send.send_event(item("event", json.loads(planned.payload)))
+    assert wait_for(lambda: len(got) == 2)
+    bus.close()
+    assert got[0].correlation_id == "corr-42"
+    assert got[1].correlation_id not in {"", "corr-42"}
+
+
 def test_command_sender_outcomes(tmp_path: Path) -> None:
     commands = StubCommands()
     send = senders(tmp_path, MemoryBus(WireFormat()), commands, StubNotifications())
@@ -200,4 +219,4 @@ def test_every_sender_dead_letters_a_corrupt_row(tmp_path: Path, kind: str, text
     send = senders(tmp_path, MemoryBus(WireFormat()), StubCommands(), StubNotifications())
     bad = OutboxItem(1, f"a-1/0/{kind}", kind, "a-1", text, "pending", 0, 0, 0, "", None, None, "")
     with pytest.raises(PermanentActionError, match=r"^corrupt outbox payload: "):
-        send.registry[kind](bad)
+        send.by_kind[kind](bad)
