@@ -2,8 +2,8 @@
 
 GET /api/v3/ping, /version, /config; POST /api/v3/secret (insecure mode: in-memory store) and
 POST /api/v3/trigger (an AddEventRequest in JSON or CBOR takes the bus event's path). Error bodies
-are BaseResponse JSON (service.api.responses); /trigger errors carry the Content-Type
-`application/text` its OpenAPI entry declares.
+are BaseResponse JSON (service.api.responses), except /trigger's, which are the error's text, with
+the SDK's status codes (400 undecodable, 422 failed), as the SDK's HTTP trigger writes them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from service.api.middleware import correlation_of
-from service.api.responses import API_VERSION, TEXT_ERROR_MEDIA_TYPE, base_response, uuid_or_none
+from service.api.responses import API_VERSION, base_response, uuid_or_none
 from service.config.secrets import InsecureSecretStore
 from service.edgex.dtos import AddEventRequest, decode_event_payload
 from service.edgex.errors import DecodeError
@@ -30,7 +30,7 @@ from service.strict import StrictModel
 log = logging.getLogger(__name__)
 
 API_BASE = "/api/v3"
-_EVENT_MEDIA_TYPES = ("application/json", "application/cbor")
+TRIGGER_ERROR_MEDIA_TYPE = "text/plain; charset=utf-8"  # the spec says application/text; the SDK sends this
 
 
 class EventSink(Protocol):
@@ -106,17 +106,16 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
 
     @router.post("/trigger")
     async def trigger(request: Request) -> Response:
-        content_type = request.headers.get("content-type", "application/json")
-        media_type = media_type_of(content_type)
-        if media_type not in _EVENT_MEDIA_TYPES:
-            deps.sink.reject_event("", f"unsupported Content-Type {content_type!r}")
-            return _trigger_error(400, f"unsupported Content-Type {content_type!r}: use JSON or CBOR")
+        # As the SDK's HTTP trigger (internal/trigger/http/rest.go, runtime.DecodeMessage): CBOR when
+        # the Content-Type says so, JSON otherwise; 400 for a body that holds no event, 422 when
+        # the pipeline fails on it; 200 with no body (our pipeline sets no response data).
+        cbor = media_type_of(request.headers.get("content-type", "")) == "application/cbor"
         body = await request.body()
         try:
-            req = decode_event_payload(body, media_type)
+            req = decode_event_payload(body, "application/cbor" if cbor else "application/json")
         except DecodeError as exc:
             deps.sink.reject_event("", str(exc))
-            return _trigger_error(422, f"cannot decode the event: {exc}")
+            return _trigger_error(400, f"unable to process payload {exc}")
         correlation_id = correlation_of(request)
         try:
             await run_in_threadpool(deps.sink.handle_event, req, "", correlation_id)
@@ -127,12 +126,12 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
                 req.event.device_name,
                 correlation_id,
             )
-            return _trigger_error(500, f"processing the event failed: {exc}")
-        request_id = uuid_or_none(req.request_id)
-        return base_response(200, "", request_id)
+            return _trigger_error(422, str(exc))
+        return Response(status_code=200)
 
     return router
 
 
-def _trigger_error(status: int, message: str) -> JSONResponse:
-    return base_response(status, message, None, media_type=TEXT_ERROR_MEDIA_TYPE)
+def _trigger_error(status: int, message: str) -> Response:
+    """The SDK writes the error's text as the body; Go's net/http labels it text/plain."""
+    return Response(message, status_code=status, media_type=TRIGGER_ERROR_MEDIA_TYPE)

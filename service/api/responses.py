@@ -8,11 +8,9 @@ from fastapi.responses import JSONResponse
 
 from service.edgex.dtos import API_VERSION
 
-__all__ = ["API_VERSION", "JSON_MEDIA_TYPE", "TEXT_ERROR_MEDIA_TYPE", "base_response", "uuid_or_none"]
+__all__ = ["API_VERSION", "JSON_MEDIA_TYPE", "base_response", "uuid_or_none"]
 
 JSON_MEDIA_TYPE = "application/json"
-TEXT_ERROR_MEDIA_TYPE = "application/text"
-"""What the AFS OpenAPI declares for POST /trigger errors; the body is still BaseResponse JSON."""
 
 
 def base_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -128,7 +129,7 @@ def test_malformed_json_secret_is_400(api: ApiHarness, openapi_contract: Contrac
 
 
 @pytest.mark.parametrize("encoding", ["json", "cbor", "cbor-binary"])
-def test_trigger_takes_the_bus_event_path(api: ApiHarness, openapi_contract: Contract, encoding: str) -> None:
+def test_trigger_takes_the_bus_event_path(api: ApiHarness, encoding: str) -> None:
     req = _event(binary=encoding == "cbor-binary")
     if encoding == "json":
         kwargs: dict[str, Any] = {"json": add_event_request_to_json(req)}
@@ -136,53 +137,57 @@ def test_trigger_takes_the_bus_event_path(api: ApiHarness, openapi_contract: Con
         kwargs = {"content": add_event_request_to_cbor(req), "headers": {"Content-Type": "application/cbor"}}
     headers = {"X-Correlation-ID": CORRELATION, **kwargs.pop("headers", {})}
     response = api.client.post("/api/v3/trigger", headers=headers, **kwargs)
-    if encoding == "json":  # the spec describes JSON bodies only
-        openapi_contract(response)
+    # The SDK answers 200 with the pipeline's response data: ours sets none, so no body.
     assert response.status_code == 200, response.text
+    assert response.content == b""
+    assert response.headers["X-Correlation-ID"] == CORRELATION
     assert [(r.event.id, topic) for r, topic in api.sink.events] == [(req.event.id, "")]
     assert api.sink.events[0][0].event.readings == req.event.readings
 
 
-def test_trigger_accepts_a_bare_event(api: ApiHarness, openapi_contract: Contract) -> None:
+def test_trigger_accepts_a_bare_event(api: ApiHarness) -> None:
     req = _event()
     bare = add_event_request_to_json(req)["event"]
     response = api.client.post("/api/v3/trigger", json=bare, headers={"X-Correlation-ID": CORRELATION})
-    openapi_contract(response)
     assert response.status_code == 200
     assert api.sink.events[0][0].event.id == req.event.id
 
 
+def test_any_content_type_but_cbor_is_read_as_json_as_the_sdk_does(api: ApiHarness) -> None:
+    req = _event()
+    body = json.dumps(add_event_request_to_json(req)).encode()
+    for content_type in ("application/xml", "text/plain", ""):
+        response = api.client.post("/api/v3/trigger", content=body, headers={"Content-Type": content_type})
+        assert response.status_code == 200, (content_type, response.text)
+    assert len(api.sink.events) == 3
+
+
 @pytest.mark.parametrize(
-    ("content", "content_type", "status"),
+    ("content", "content_type"),
     [
-        (b'{"apiVersion":"v3","event":"nope"}', "application/json", 422),
-        (b"[1, 2, 3]", "application/json", 422),
-        (b"not json at all", "application/json", 422),
-        (cbor2.dumps({"event": 5}), "application/cbor", 422),
-        (b"<xml/>", "application/xml", 400),
+        (b'{"apiVersion":"v3","event":"nope"}', "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b"not json at all", "application/json"),
+        (cbor2.dumps({"event": 5}), "application/cbor"),
+        (b"<xml/>", "application/xml"),
     ],
 )
-def test_bad_trigger_bodies(
-    api: ApiHarness,
-    openapi_contract: Contract,
-    base_response_schema: Any,
-    content: bytes,
-    content_type: str,
-    status: int,
-) -> None:
+def test_bad_trigger_bodies(api: ApiHarness, content: bytes, content_type: str) -> None:
+    """The SDK's DecodeMessage: 400, the error's text as a text/plain body (the spec says
+    application/text, but Go's net/http labels the SDK's plain write text/plain)."""
     headers = {"Content-Type": content_type, "X-Correlation-ID": CORRELATION}
     response = api.client.post("/api/v3/trigger", content=content, headers=headers)
-    assert response.status_code == status
-    if content_type == "application/json":
-        openapi_contract(response)
-    base_response_schema(response)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text.startswith("unable to process payload ")
+    assert response.headers["X-Correlation-ID"] == CORRELATION
     assert api.sink.events == []
 
 
 def test_undecodable_trigger_bodies_are_counted_by_the_sink(api: ApiHarness) -> None:
     for content, content_type in ((b"not json at all", "application/json"), (b"<xml/>", "application/xml")):
         api.client.post("/api/v3/trigger", content=content, headers={"Content-Type": content_type})
-    assert len(api.sink.rejected) == 2 and "application/xml" in api.sink.rejected[1]
+    assert len(api.sink.rejected) == 2
     assert api.sink.events == []
 
 
@@ -194,13 +199,12 @@ def test_trigger_hands_the_correlation_id_to_the_pipeline(api: ApiHarness) -> No
     assert api.sink.correlation_ids == [CORRELATION, made_up] and made_up != CORRELATION
 
 
-def test_trigger_reports_a_failing_pipeline_as_500(
-    api: ApiHarness, openapi_contract: Contract, base_response_schema: Any
-) -> None:
+def test_trigger_reports_a_failing_pipeline_as_422(api: ApiHarness) -> None:
+    """The SDK's ProcessMessage: a pipeline function's error is 422 with the error's text."""
     api.sink.fail = True
     response = api.client.post(
         "/api/v3/trigger", json=add_event_request_to_json(_event()), headers={"X-Correlation-ID": CORRELATION}
     )
-    openapi_contract(response)
-    assert response.status_code == 500
-    assert "pipeline refused" in base_response_schema(response)["message"]
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "pipeline refused" in response.text
