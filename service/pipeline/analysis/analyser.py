@@ -56,6 +56,10 @@ class AnalysisState:
     factor: int = 1  # reduced-decode factor for source_size
     last_analysed_s: float = -math.inf
     forced: bool = False  # a fusion rule wants the next frame whatever the motion gate says
+    # Set by the control thread: something is tracked, or a rule is collecting evidence (persistence,
+    # an active alert, a fusion window), so a still frame is analysed too: a person standing still
+    # must keep matching (Frigate likewise keeps detecting on tracked objects whatever the motion).
+    keep_analysing: bool = False
 
 
 def reduction_factor(source: tuple[int, int], inputs: list[tuple[int, int]]) -> int:
@@ -96,7 +100,7 @@ class FrameAnalyser:
         if self._settings.Motion.Enabled:
             verdict = camera.gate.check(image)
             heartbeat_due = now - camera.last_analysed_s >= self._settings.HeartbeatS
-            if not (verdict.motion or forced or heartbeat_due):
+            if not (verdict.motion or forced or heartbeat_due or camera.keep_analysing):
                 return DropReason.NO_MOTION
         camera.last_analysed_s = now
         received_s = frame.received_ns / 1e9
@@ -149,6 +153,7 @@ class FrameAnalyser:
             faces,
             inference_s,
             (*stages, ("inference", max((seconds for _, seconds in inference_s), default=0.0))),
+            frame.data,
         )
 
     def new_state(self, name: str) -> AnalysisState:

@@ -29,6 +29,7 @@ class AnalysedFrame:
     faces: tuple[Box, ...] | None = None  # face boxes (source px) to blur; None = privacy off
     inference_s: tuple[tuple[str, float], ...] = ()  # (model, seconds) of this frame
     stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds) from origin to end of inference
+    encoded: bytes = b""  # the frame as received (JPEG/PNG): snapshots are made from it at full size
 
 
 @dataclass(frozen=True, slots=True)

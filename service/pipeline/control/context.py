@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
+import numpy as np
+
 from service.pipeline.analysis.annotate import annotate, encode_jpeg
 from service.pipeline.analysis.sighting import AnalysedFrame, FrameView, StillFrame
 from service.pipeline.cameras.camera_state import CameraState
@@ -49,12 +52,19 @@ class ControlContext:
     _jpeg: bytes | None = None
 
     def annotated_jpeg(self, quality: int) -> bytes | None:
-        """The frame with its sightings drawn (faces blurred), encoded once per frame; None without one."""
+        """The frame at its full size with its sightings drawn (faces blurred), encoded once per
+        frame; None without one. A frame analysed from a reduced decode is decoded again in full,
+        only here (a snapshot is due at most every LatestEveryS, or for an alert)."""
         frame, view = self.frame, self.view
         if frame is None or frame.image is None or view is None:
             return None
         if self._jpeg is None:
-            self._jpeg = encode_jpeg(annotate(frame.image, view.sightings, frame.scale, frame.faces), quality)
+            image, scale = frame.image, frame.scale
+            if scale != 1 and frame.encoded:
+                full = cv2.imdecode(np.frombuffer(frame.encoded, np.uint8), cv2.IMREAD_COLOR)
+                if full is not None:
+                    image, scale = np.asarray(full, np.uint8), 1.0
+            self._jpeg = encode_jpeg(annotate(image, view.sightings, scale, frame.faces), quality)
         return self._jpeg
 
 

@@ -24,6 +24,7 @@ from service.pipeline.control.chain import Chain
 from service.pipeline.control.context import CameraResult, ControlItem, context_for
 from service.pipeline.control.stages import (
     Evaluate,
+    KeepAnalysing,
     LatestSnapshot,
     Observe,
     QueueActions,
@@ -67,6 +68,7 @@ class ControlLoop:
         self._rules = RuleEngine(deps.settings.Rules, deps.sensors, deps.cameras)
         self._resume()
         evaluate = Evaluate(self._rules, deps.sensors)
+        gate = KeepAnalysing(self._rules, deps.cameras)
         alerts = RecordAlerts(deps.alerts, deps.snapshots, deps.cameras, deps.settings, deps.metrics)
         actions = QueueActions(deps.outbox, deps.alerts, deps.settings, deps.on_enqueued, deps.clock)
         requests = RequestFrames(deps.request_frame)
@@ -77,6 +79,7 @@ class ControlLoop:
                 Track(deps.cameras, metrics),
                 LatestSnapshot(deps.cameras, deps.settings),
                 evaluate,
+                gate,
                 alerts,
                 actions,
                 requests,
@@ -85,8 +88,8 @@ class ControlLoop:
             metrics,
         )
         self.still_chain = Chain((evaluate,), metrics)
-        self.reading_chain = Chain((evaluate, alerts, actions, requests), metrics)
-        self.tick_chain = Chain((evaluate, alerts, actions), metrics)
+        self.reading_chain = Chain((evaluate, gate, alerts, actions, requests), metrics)
+        self.tick_chain = Chain((evaluate, gate, alerts, actions), metrics)
         self._queue: queue.Queue[ControlItem | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="pipeline-control", daemon=True)
         self._last_gauges = 0.0

@@ -1,9 +1,9 @@
 """The control stages: each does one step of an item's trip and leaves its result in the context.
 
-Frame:   track -> snapshot -> evaluate -> alerts -> actions -> requests -> observe
+Frame:   track -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
 Still:   evaluate
-Reading: evaluate -> alerts -> actions -> requests
-Tick:    evaluate -> alerts -> actions
+Reading: evaluate -> gate -> alerts -> actions -> requests
+Tick:    evaluate -> gate -> alerts -> actions
 Each metric is counted in one stage only.
 """
 
@@ -18,7 +18,7 @@ from service.metrics import Children, Metrics
 from service.pipeline.actions.outbox import Outbox
 from service.pipeline.actions.plan import plan_actions
 from service.pipeline.analysis.sighting import FrameView, sight
-from service.pipeline.cameras.camera_state import CameraTable
+from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.context import AppliedChange, ControlContext
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.engine import RuleEngine
@@ -93,6 +93,29 @@ class Evaluate:
                 ctx.output = self._rules.on_sensor(update)
         else:
             ctx.output = self._rules.tick(ctx.now_s)
+
+
+class KeepAnalysing:
+    """Tell the analyser which cameras must be analysed even when still (see AnalysisState)."""
+
+    name = "gate"
+
+    def __init__(self, rules: RuleEngine, cameras: CameraTable) -> None:
+        self._rules = rules
+        self._cameras = cameras
+        self._windowed: set[str] = set()
+
+    def __call__(self, ctx: ControlContext) -> None:
+        if ctx.camera is not None:
+            self._update(ctx.camera)
+            return
+        windowed = self._rules.window_cameras()  # a reading or a tick may open or close windows
+        for name in windowed | self._windowed:
+            self._update(self._cameras.state(name))
+        self._windowed = windowed
+
+    def _update(self, camera: CameraState) -> None:
+        camera.analysis.keep_analysing = len(camera.tracker) > 0 or self._rules.collecting(camera.lanes)
 
 
 class RecordAlerts:

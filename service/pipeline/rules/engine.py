@@ -227,6 +227,21 @@ class RuleEngine:
                     self._emit(lane, "end", ended, None, out)
         return out.output()
 
+    def collecting(self, lanes: Lanes) -> bool:
+        """Whether a rule on this camera is gathering evidence: a match in its persistence history,
+        an active alert, or an open fusion window for the camera."""
+        if any(lane.alert is not None or any(lane.history) for lane in lanes.by_rule.values()):
+            return True
+        return lanes.camera in self.window_cameras()
+
+    def window_cameras(self) -> set[str]:
+        """The cameras of the fusion windows open now."""
+        return {
+            trigger.Camera
+            for rule in self._rules
+            if rule.name in self._windows and (trigger := rule.settings.Trigger) is not None
+        }
+
     def open_windows(self) -> dict[str, float]:
         """Fusion windows open now: rule name to closing time."""
         return {name: window.end_s for name, window in self._windows.items()}

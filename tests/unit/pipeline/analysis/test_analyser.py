@@ -130,3 +130,14 @@ def test_a_person_whose_face_the_model_missed_still_gets_the_head_blurred() -> N
     assert uncovered_heads((person,), []) == [head]
     assert uncovered_heads((person,), [(130.0, 110.0, 170.0, 150.0)]) == []
     assert uncovered_heads((person,), [(300.0, 110.0, 340.0, 150.0)]) == [head]  # someone else's face
+
+
+def test_a_camera_kept_analysing_passes_the_motion_gate_when_still() -> None:
+    camera, engine, clock = setup(HeartbeatS=10)
+    assert isinstance(camera.analyse(frame(jpeg(GREY), clock)), AnalysedFrame)
+    assert camera.analyse(frame(jpeg(GREY), clock)) is DropReason.NO_MOTION
+    camera.state.keep_analysing = True  # a track is alive, or a rule collects evidence
+    assert isinstance(camera.analyse(frame(jpeg(GREY), clock)), AnalysedFrame)
+    camera.state.keep_analysing = False
+    assert camera.analyse(frame(jpeg(GREY), clock)) is DropReason.NO_MOTION
+    assert len(engine.calls) == 2

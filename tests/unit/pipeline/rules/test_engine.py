@@ -7,7 +7,7 @@ from typing import Any
 from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.ingest.sensor_reading import SensorReading
 from service.pipeline.rule_settings import RuleSettings
-from service.pipeline.rules.engine import RuleEngine, RuleOutput
+from service.pipeline.rules.engine import LaneTable, RuleEngine, RuleOutput
 from service.pipeline.state.records import StoredAlert
 from service.pipeline.state.sensor_table import SensorTable
 
@@ -262,3 +262,36 @@ def test_a_recently_ended_alert_keeps_its_cooldown_across_a_restart() -> None:
     assert after.on_frame(frame(10, person())).suppressed == (("p", "cooldown"),)
     assert transitions(after.on_frame(frame(31, person()))) == ["new"]
     assert engine(rule).on_frame(frame(10, person())).suppressed == ()  # without resume: no cooldown
+
+
+def test_a_rule_collects_evidence_while_persistence_is_partly_met_or_an_alert_is_active() -> None:
+    lanes = LaneTable()
+    rules = RuleEngine(
+        [
+            RuleSettings.model_validate(
+                {**DETECT, "Detection": {"Labels": ["person"], "PersistFrames": 2, "PersistOutOf": 3}}
+            )
+        ],
+        SensorTable(),
+        lanes,
+    )
+    cam = lanes.lanes("cam")
+    assert not rules.collecting(cam)
+    rules.on_frame(frame(0, person()))  # 1 of 2: not yet an alert, but evidence
+    assert rules.collecting(cam) and not rules.collecting(lanes.lanes("other"))
+    assert transitions(rules.on_frame(frame(1, person()))) == ["new"]
+    for t in (2, 3, 4):  # no match: the history empties, the alert stays until EndAfterS
+        rules.on_frame(frame(t))
+    assert rules.collecting(cam)
+    rules.tick(20)
+    assert not rules.collecting(cam)
+
+
+def test_an_open_fusion_window_keeps_its_camera_collecting() -> None:
+    sensors = SensorTable()
+    rules = engine(FUSION, sensors=sensors)
+    assert rules.window_cameras() == set()
+    door(sensors, rules, True, 100)
+    assert rules.window_cameras() == {"cam"}
+    rules.tick(110)
+    assert rules.window_cameras() == set()
