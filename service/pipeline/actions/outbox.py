@@ -10,7 +10,6 @@ committed.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -75,10 +74,7 @@ class Outbox:
         self._settings = settings
         self._clock = clock
         self._lock = threading.Lock()
-        try:
-            self._db = open_database(path, _SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
+        self._db = open_database(path, _SCHEMA, OutboxError, "outbox")
         self.path = path
 
     def enqueue(self, key: str, kind: str, alert_id: str, payload: str) -> bool:

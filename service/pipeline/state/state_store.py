@@ -60,10 +60,7 @@ class StateStore:
     def __init__(self, path: Path, keep_ended: int) -> None:
         self._keep_ended = keep_ended
         self._lock = threading.Lock()
-        try:
-            self._db = open_database(path, _SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StateStoreError(f"cannot open state store {path}: {exc}") from exc
+        self._db = open_database(path, _SCHEMA, StateStoreError, "state store")
         self.path = path
 
     def save_alert(self, alert: Alert, next_sequence: int) -> None:
