@@ -102,14 +102,21 @@ class FrameAnalyser:
             heartbeat_due = now - camera.last_analysed_s >= self._settings.HeartbeatS
             if not (verdict.motion or forced or heartbeat_due or camera.keep_analysing):
                 return DropReason.NO_MOTION
-        camera.last_analysed_s = now
         received_s = frame.received_ns / 1e9
         stages = (
             ("transport", max(0.0, received_s - frame.origin_ns / 1e9)),
             ("queued", max(0.0, now - received_s)),
             ("decode", time.perf_counter() - decode_started),
         )
-        return self._infer(frame, image, float(factor), camera, stages)
+        try:
+            analysed = self._infer(frame, image, float(factor), camera, stages)
+        except Exception:
+            if forced:  # the fusion rule still wants a frame: the next one is forced instead
+                with self._lock:
+                    camera.forced = True
+            raise
+        camera.last_analysed_s = now  # only an analysis that gave a result resets the heartbeat
+        return analysed
 
     def _infer(
         self,

@@ -70,7 +70,14 @@ class FrameWorkers(Generic[Camera]):
                 thread.join(timeout_s)
 
     def run_one(self, camera: Camera, frame: Frame) -> AnalysedFrame | DropReason | None:
-        """Analyse one taken frame, count the outcome, release the camera (None = it failed)."""
+        """Analyse one taken frame, count the outcome, hand it on, then release the camera (None =
+        it failed). Released last: the camera's next frame cannot overtake this one's result."""
+        try:
+            return self._analyse(camera, frame)
+        finally:
+            self._slots.done(camera)
+
+    def _analyse(self, camera: Camera, frame: Frame) -> AnalysedFrame | DropReason | None:
         try:
             result = self._analyser.analyse(camera.analysis, frame)
         except FrameDecodeError as exc:
@@ -81,8 +88,6 @@ class FrameWorkers(Generic[Camera]):
             LOG.exception("analysing a frame of %s (event %s) failed", frame.camera, frame.event_id)
             self._metrics.frames_dropped_total.labels(frame.camera, "error").inc()
             return None
-        finally:
-            self._slots.done(camera)
         if isinstance(result, DropReason):
             self._slots.count_drop(camera, result)
             self._dropped(frame.camera, result.value).inc()

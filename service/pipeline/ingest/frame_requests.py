@@ -42,13 +42,18 @@ class FrameRequester:
         self._put = put
         self._force_next = force_next
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pipeline-snapshot")
+        self._closed = False
 
     def request(self, camera: str) -> None:
-        """Ask for a frame of the camera now."""
+        """Ask for a frame of the camera now (after close(): only the next frame is forced)."""
         self._force_next(camera)
         device = self._settings.Devices.get(camera)
-        if device is not None and device.SnapshotCommand:
+        if device is None or not device.SnapshotCommand or self._closed:
+            return
+        try:
             self._pool.submit(self._fetch, camera, device.SnapshotCommand)
+        except RuntimeError:  # closed meanwhile: the control loop drains its queue after close()
+            LOG.debug("fusion snapshot of %s not fetched: stopping", camera)
 
     def fetch(self, camera: str, command: str) -> int:
         """GET the snapshot command and queue its images as forced frames; how many were queued."""
@@ -61,7 +66,9 @@ class FrameRequester:
         return len(ingested.frames)
 
     def close(self) -> None:
-        """Stop taking requests; GETs in progress finish on their own (their frames are dropped)."""
+        """Stop taking requests; GETs in progress finish on their own (their frames go to slots
+        that are closed by then)."""
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _fetch(self, camera: str, command: str) -> None:
