@@ -62,7 +62,7 @@ from service.pipeline.settings import PipelineSettings
 from service.simulator.photos import load_photo, photo_jpeg
 from service.vision.engine import Engine
 from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, bundled_models
+from service.vision.specs import EngineSettings, bundled_models
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / ".cache" / "models"

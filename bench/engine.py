@@ -35,7 +35,7 @@ import numpy as np
 from bench.reference import benchmark_app
 from service.vision.engine import Engine
 from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, ModelSpec, bundled_models
+from service.vision.specs import EngineSettings, ModelSpec, bundled_models
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / ".cache" / "models"

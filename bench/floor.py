@@ -34,7 +34,7 @@ from bench.reference import benchmark_app
 from service.simulator.photos import photo_jpeg
 from service.vision.engine import Engine
 from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, bundled_models
+from service.vision.specs import EngineSettings, bundled_models
 
 MODEL = "person"
 XML = MODELS_DIR / "ssdlite-person.xml"  # the IR the engine compiles for MODEL

@@ -36,8 +36,8 @@ from service.edgex.commands import BusCommandClient, BusCommandSettings, Command
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.notifications import NotificationClient
 from service.edgex.wire_format import WireFormat
+from service.keeper_runtime import KeeperRuntime, LiveWritable, keeper_settings
 from service.metrics import Metrics
-from service.registry import KeeperRuntime, LiveWritable, keeper_settings
 from service.telemetry import TelemetryPublisher, TelemetrySettings
 
 log = logging.getLogger(__name__)

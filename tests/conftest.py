@@ -15,7 +15,7 @@ import pytest
 
 from service.vision.engine import Engine
 from service.vision.fetch import fetch_models
-from service.vision.registry import EngineSettings, bundled_models
+from service.vision.specs import EngineSettings, bundled_models
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / ".cache" / "models"

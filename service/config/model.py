@@ -14,7 +14,7 @@ from service.config.sections import (
 )
 from service.pipeline.settings import PipelineSettings
 from service.strict import StrictModel
-from service.vision.registry import EngineSettings, ModelSpec, bundled_models
+from service.vision.specs import EngineSettings, ModelSpec, bundled_models
 
 
 class AppCustomSection(StrictModel):

@@ -23,7 +23,7 @@ from service.edgex.event_codec import (
     decode_event_payload,
 )
 from service.edgex.event_types import API_VERSION, AddEventRequest, JsonValue
-from service.edgex.plain import (
+from service.edgex.payload_codec import (
     b64decode_strict,
     b64encode,
     cbor_dumps,

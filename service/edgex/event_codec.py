@@ -21,7 +21,7 @@ from service.edgex.event_types import (
     Tags,
     backfill_readings,
 )
-from service.edgex.plain import (
+from service.edgex.payload_codec import (
     b64decode_strict,
     cbor_dumps,
     cbor_loads,

@@ -15,7 +15,7 @@ from service.vision.errors import (
     UnsupportedModelOutput,
     VisionError,
 )
-from service.vision.registry import EngineSettings, ModelSpec, SecondStageSpec, bundled_models
+from service.vision.specs import EngineSettings, ModelSpec, SecondStageSpec, bundled_models
 
 __all__ = [
     "Detection",

@@ -15,7 +15,7 @@ from service.vision.engine import Engine
 from service.vision.errors import ImageDecodeError, ModelFetchError, VisionError
 from service.vision.fetch import fetch_models
 from service.vision.images import read_image
-from service.vision.registry import EngineSettings, bundled_models, check_device
+from service.vision.specs import EngineSettings, bundled_models, check_device
 
 EXIT_BAD_INPUT = 1
 EXIT_FAILURE = 2

@@ -27,8 +27,8 @@ from service.vision.loader import (
     reshape,
     static_size,
 )
-from service.vision.registry import EngineSettings, ModelSpec
 from service.vision.runner import Runner, RunnerParts, Variant
+from service.vision.specs import EngineSettings, ModelSpec
 
 log = logging.getLogger(__name__)
 

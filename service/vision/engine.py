@@ -22,7 +22,7 @@ from service.vision.decoders import PER_ITEM_DECODERS
 from service.vision.detection import Detections
 from service.vision.errors import EngineClosedError, ModelConfigError
 from service.vision.model import DetectionsCallback, VisionModel
-from service.vision.registry import EngineSettings, ModelSpec
+from service.vision.specs import EngineSettings, ModelSpec
 
 
 class Engine:

@@ -13,7 +13,7 @@ import openvino as ov
 from openvino.preprocess import ColorFormat, PrePostProcessor
 
 from service.vision.errors import ModelLoadError
-from service.vision.registry import ModelSpec
+from service.vision.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from service.vision.decoders import PER_ITEM_DECODERS
 from service.vision.detection import Detections
 from service.vision.errors import EngineClosedError, ImageDecodeError, ModelConfigError
 from service.vision.framing import Image, as_bgr, native_size, square_crop
-from service.vision.registry import ModelSpec, SecondStageSpec
 from service.vision.runner import Runner
+from service.vision.specs import ModelSpec, SecondStageSpec
 
 # submit's completion: the detections in source pixels, or the error that stopped them.
 DetectionsCallback = Callable[[Detections | BaseException], None]

@@ -27,6 +27,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,7 +42,7 @@ from service.vision.decoders import Decoder
 from service.vision.detection import Detections
 from service.vision.errors import EngineClosedError
 from service.vision.framing import Framing, Image, letterbox, stretch
-from service.vision.registry import ModelSpec
+from service.vision.specs import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ def _ignore(_: object) -> None:
     """The completion callback of a closed runner's requests."""
 
 
+# How long close() waits for OpenVINO to let go of the old completion callbacks (microseconds, normally).
+_CALLBACK_RELEASE_S = 5.0
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs ~0.4 us more to build, once per frame
 class _Job:
     """One frame: fitted to the model input, how to map back, and whom to tell."""
@@ -81,15 +87,37 @@ class _Job:
     done: Completion
 
 
+class _SlotDone:
+    """The completion callback of every async request of one runner: runner._on_done(slot).
+
+    OpenVINO drops its copy of a callback on the stream thread that ran it, some time after
+    request.wait() has returned. Were that the last reference to the runner, the runner, its
+    requests and the compiled model would be freed on that stream thread, which OpenVINO then
+    joins from itself (std::terminate, "Resource deadlock avoided") or, when the main thread
+    meanwhile frees the Core, joins from the main thread while the stream thread waits for the GIL
+    (a hang). So this is the one object the requests hold (the userdata is the slot's index), and
+    Runner.close() waits until OpenVINO has released it.
+    """
+
+    __slots__ = ("__weakref__", "runner")
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def __call__(self, index: int) -> None:
+        runner = self.runner
+        runner._on_done(runner._slots[index])
+
+
 class _Slot:
     """One request in flight at a time, picked by how many frames it carries."""
 
-    def __init__(self, variants: Mapping[int, Variant], on_done: Callable[[_Slot], None]) -> None:
+    def __init__(self, variants: Mapping[int, Variant], index: int, on_done: _SlotDone) -> None:
         self.requests = {size: v.compiled.create_infer_request() for size, v in variants.items()}
         self.inputs = {size: r.get_input_tensor().data for size, r in self.requests.items()}
         self.jobs: list[_Job] = []
         for request in self.requests.values():
-            request.set_callback(on_done, self)
+            request.set_callback(on_done, index)
 
 
 class Runner:
@@ -114,7 +142,8 @@ class Runner:
         self._requests_by_batch: Counter[int] = Counter()
         self._closed = False
         self._waiting_max = parts.requests * self._sizes[0]
-        self._slots = [_Slot(self._variants, self._on_done) for _ in range(parts.requests)]
+        self._slot_done: _SlotDone | None = _SlotDone(self)
+        self._slots = [_Slot(self._variants, i, self._slot_done) for i in range(parts.requests)]
         self._idle_slots = list(self._slots)
 
     @property
@@ -177,11 +206,12 @@ class Runner:
     def close(self) -> None:
         """Wait for what is in flight, then let the compiled model go; submit() refuses afterwards.
 
-        Each async request's completion callback is a bound method of this runner, a cycle through
-        OpenVINO objects that Python's collector cannot see: without breaking it, every closed
-        engine kept its compiled models (~50 MB for the bundled set) until the process ended. The
-        last reference must not drop on a callback thread (OpenVINO would join that thread from
-        itself), hence the wait() on every request first. Sync requests have no callback.
+        Each async request's completion callback holds this runner, a cycle through OpenVINO
+        objects that Python's collector cannot see: without breaking it, every closed engine kept
+        its compiled models (~50 MB for the bundled set) until the process ended. The last
+        reference must not drop on a callback thread (see _SlotDone), hence the wait() on every
+        request first, and then the wait for OpenVINO to release the old callback, so that the
+        caller's reference is the last. Sync requests have no callback.
         """
         with self._lock:
             self._closed = True
@@ -193,6 +223,17 @@ class Runner:
         with self._lock:
             self._slots.clear()
             self._idle_slots.clear()
+            slot_done, self._slot_done = self._slot_done, None
+        if slot_done is None:
+            return  # closed before
+        released = weakref.ref(slot_done)
+        del slot_done
+        deadline = time.monotonic() + _CALLBACK_RELEASE_S
+        while released() is not None:  # a stream thread still holds its copy of the callback
+            if time.monotonic() > deadline:
+                log.warning("OpenVINO still holds a completion callback of a closed model")
+                break
+            time.sleep(0.0005)
 
     def _take(self) -> list[_Job]:
         """The waiting frames the next request carries (call with the lock held, queue not empty)."""

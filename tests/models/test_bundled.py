@@ -14,8 +14,8 @@ from service.vision.boxes import box_iou
 from service.vision.detection import Detection
 from service.vision.engine import Engine
 from service.vision.framing import square_crop
-from service.vision.registry import EngineSettings, SecondStageSpec, bundled_models
 from service.vision.runner import Runner, RunnerParts, Variant
+from service.vision.specs import EngineSettings, SecondStageSpec, bundled_models
 
 EXPECTED = [
     # model, photo, expected boxes (x1,y1,x2,y2), IoU needed

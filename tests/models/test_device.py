@@ -11,7 +11,7 @@ import pytest
 
 from service.vision.engine import Engine
 from service.vision.loader import resolve_device
-from service.vision.registry import EngineSettings, bundled_models
+from service.vision.specs import EngineSettings, bundled_models
 
 
 @pytest.fixture(scope="module")

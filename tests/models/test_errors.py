@@ -20,7 +20,7 @@ from service.vision.errors import (
     ModelLoadError,
     UnknownDecoderError,
 )
-from service.vision.registry import EngineSettings, ModelSpec, bundled_models
+from service.vision.specs import EngineSettings, ModelSpec, bundled_models
 
 
 def load(path: Path, decoder: str = "blazeface") -> None:

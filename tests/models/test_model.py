@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from service.vision.detection import Detections
 from service.vision.engine import Engine
 from service.vision.framing import square_crop
 from service.vision.model import SecondStage, VisionModel
-from service.vision.registry import EngineSettings, SecondStageSpec, bundled_models
 from service.vision.runner import Runner
+from service.vision.specs import EngineSettings, SecondStageSpec, bundled_models
 
 # astronaut | camera man | cat on one canvas, and a box on each face: the face-landmark model scores
 # the astronaut's crop ~1.0, the camera man's ~0.77 and the cat's ~0.0001.
@@ -91,3 +93,26 @@ def test_wrapper_gives_what_the_engine_gives(
             assert got.get(timeout=60) == found
     finally:
         model.close()
+
+
+def test_close_leaves_the_last_reference_to_the_closing_thread(
+    models_dir: Path, photos: dict[str, np.ndarray]
+) -> None:
+    """OpenVINO drops its copy of a request's completion callback on the stream thread a little
+    after wait() has returned. After close() the runner (and with it the compiled model) must still
+    be freed by the thread that closes: freed on that stream thread, it aborts the process ("Resource
+    deadlock avoided") or hangs it."""
+    settings = EngineSettings(PerformanceHint="THROUGHPUT", ModelsDir=models_dir, CacheDir=None)
+    spec = bundled_models()["person"].model_copy(update={"SecondStage": None, "Batch": 2})
+    freed_on: list[str] = []
+    for _ in range(3):
+        model = VisionModel("person", spec, ModelCompiler(ov.Core(), settings))
+        weakref.finalize(model.runner, lambda: freed_on.append(threading.current_thread().name))
+        got: queue.Queue[object] = queue.Queue()
+        for _ in range(64):
+            model.submit(photos["astronaut"], got.put)
+        results = [got.get(timeout=60) for _ in range(64)]
+        assert all(isinstance(result, Detections) for result in results)
+        model.close()
+        del model
+    assert freed_on == [threading.current_thread().name] * 3

@@ -16,7 +16,7 @@ import pytest
 from service.vision.detection import Detection
 from service.vision.engine import Engine
 from service.vision.errors import ModelLoadError, UnsupportedModelOutput
-from service.vision.registry import EngineSettings, ModelSpec
+from service.vision.specs import EngineSettings, ModelSpec
 
 OnnxBuilder = Callable[[str, np.ndarray, tuple[int, ...]], Path]
 SOURCE = np.full((64, 128, 3), 90, np.uint8)  # 128 wide, 64 high: letterboxed to 64x64, pad_y 16

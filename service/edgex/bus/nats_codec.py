@@ -21,7 +21,7 @@ from service.edgex.envelope import (
     payload_bytes,
 )
 from service.edgex.errors import EnvelopeDecodeError
-from service.edgex.plain import media_type_of
+from service.edgex.payload_codec import media_type_of
 
 FORMATS = ("nats", "json")
 CONTENT_TYPE = "Content-Type"

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from service.vision.detection import Detections
 from service.vision.errors import UnsupportedModelOutput
-from service.vision.registry import ModelSpec
+from service.vision.specs import ModelSpec
 
 Outputs = Sequence[NDArray[np.float32]]
 

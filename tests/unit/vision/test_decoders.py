@@ -12,7 +12,7 @@ from service.vision.decoders import DecoderInput, FoldingDecoder, OutputInfo, cr
 from service.vision.decoders.blazeface import make_anchors
 from service.vision.detection import Detections
 from service.vision.errors import UnknownDecoderError, UnsupportedModelOutput
-from service.vision.registry import ModelSpec
+from service.vision.specs import ModelSpec
 
 
 def given(

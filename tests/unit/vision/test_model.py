@@ -19,7 +19,7 @@ import pytest
 from service.vision.detection import Detections
 from service.vision.errors import EngineClosedError, ImageDecodeError, ModelConfigError
 from service.vision.model import VisionModel
-from service.vision.registry import EngineSettings, ModelSpec, SecondStageSpec
+from service.vision.specs import EngineSettings, ModelSpec, SecondStageSpec
 
 FRAME = np.zeros((120, 160, 3), np.uint8)
 FIRST = Detections.build(

@@ -26,7 +26,7 @@ from service.edgex.clients import PeerSettings
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.keeper import Registration, config_topic
 from service.edgex.wire_format import WireFormat
-from service.registry import KeeperRuntime, KeeperSettings, LiveWritable, keeper_settings
+from service.keeper_runtime import KeeperRuntime, KeeperSettings, LiveWritable, keeper_settings
 from tests.fakes.keeper import FakeKeeper, running_keeper
 from tests.service.harness import ServiceProcess, free_port, launch_service
 

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from service.vision.decoders import DECODERS
-from service.vision.registry import DECODER_NAMES, EngineSettings, ModelSpec, bundled_models
+from service.vision.specs import DECODER_NAMES, EngineSettings, ModelSpec, bundled_models
 
 
 def test_decoder_names_match_catalog() -> None:
