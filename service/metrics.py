@@ -20,10 +20,11 @@ M = TypeVar("M", bound=MetricWrapperBase)
 
 @dataclass(frozen=True, slots=True)
 class MetricSample:
-    """One metric reduced over its labels, in EdgeX Metric field names (counter-count, ...)."""
+    """One metric reduced over its labels, in EdgeX Metric field names and value types: counts and
+    gauge values are integers (int64 in go-mod-bootstrap's reporter), a histogram's mean a float."""
 
     name: str
-    fields: tuple[tuple[str, float], ...]
+    fields: tuple[tuple[str, int | float], ...]
 
 
 class Children(Generic[M]):
@@ -119,11 +120,14 @@ class Metrics:
             count = totals.get(f"{base}_count", 0.0)
             total = totals.get(f"{base}_sum", 0.0)
             mean = total / count if count else 0.0
-            return MetricSample(telemetry_name, (("histogram-count", count), ("histogram-mean", mean)))
+            return MetricSample(telemetry_name, (("histogram-count", round(count)), ("histogram-mean", mean)))
         if isinstance(metric, Gauge):
-            return MetricSample(telemetry_name, (("gauge-value", totals.get(base, 0.0)),))
-        return MetricSample(telemetry_name, (("counter-count", totals.get(f"{base}_total", 0.0)),))
+            value = totals.get(base, 0.0)
+            if value.is_integer():
+                return MetricSample(telemetry_name, (("gauge-value", round(value)),))
+            return MetricSample(telemetry_name, (("gaugeFloat64-value", value),))
+        return MetricSample(telemetry_name, (("counter-count", round(totals.get(f"{base}_total", 0.0))),))
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self) -> dict[str, int | float]:
         """Telemetry name -> its first field (counter total, gauge sum, histogram count)."""
         return {name: self.sample(name).fields[0][1] for name in self.telemetry}

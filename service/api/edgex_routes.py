@@ -24,12 +24,14 @@ from service.api.responses import API_VERSION, base_response, uuid_or_none
 from service.config.secrets import InsecureSecretStore
 from service.edgex.dtos import AddEventRequest, decode_event_payload
 from service.edgex.errors import DecodeError
-from service.edgex.plain import media_type_of
+from service.edgex.event_validation import validate_add_event_request
+from service.edgex.payload_codec import media_type_of
 from service.strict import StrictModel
 
 log = logging.getLogger(__name__)
 
 API_BASE = "/api/v3"
+_EVENT_MEDIA_TYPES = ("application/json", "application/cbor")
 TRIGGER_ERROR_MEDIA_TYPE = "text/plain; charset=utf-8"  # the spec says application/text; the SDK sends this
 
 
@@ -40,8 +42,8 @@ class EventSink(Protocol):
         """Ingest a decoded event; counted as received (and as invalid if it fails, then raised)."""
         ...
 
-    def reject_event(self, received_topic: str, reason: str) -> None:
-        """Count a message that carried no decodable event."""
+    def reject_event(self, received_topic: str, reason: str, correlation_id: str = "") -> None:
+        """Count (and log, with its correlation id) a message that carried no decodable event."""
         ...
 
 
@@ -106,17 +108,21 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
 
     @router.post("/trigger")
     async def trigger(request: Request) -> Response:
-        # As the SDK's HTTP trigger (internal/trigger/http/rest.go, runtime.DecodeMessage): CBOR when
-        # the Content-Type says so, JSON otherwise; 400 for a body that holds no event, 422 when
-        # the pipeline fails on it; 200 with no body (our pipeline sets no response data).
-        cbor = media_type_of(request.headers.get("content-type", "")) == "application/cbor"
+        # As the SDK's HTTP trigger (internal/trigger/http/rest.go, runtime.DecodeMessage): the body
+        # is read by its Content-Type, JSON or CBOR only, and validated as EdgeX's DTOs are; 400 for
+        # a body that holds no valid event, 422 when the pipeline fails on it; 200 with no body
+        # (our pipeline sets no response data).
+        correlation_id = correlation_of(request)
+        media_type = media_type_of(request.headers.get("content-type", ""))
         body = await request.body()
         try:
-            req = decode_event_payload(body, "application/cbor" if cbor else "application/json")
+            if media_type not in _EVENT_MEDIA_TYPES:
+                raise DecodeError(f"unsupported content type: {media_type}")
+            req = decode_event_payload(body, media_type)
+            validate_add_event_request(req)
         except DecodeError as exc:
-            deps.sink.reject_event("", str(exc))
+            deps.sink.reject_event("", str(exc), correlation_id)
             return _trigger_error(400, f"unable to process payload {exc}")
-        correlation_id = correlation_of(request)
         try:
             await run_in_threadpool(deps.sink.handle_event, req, "", correlation_id)
         except Exception as exc:  # the REST edge: report, count (middleware), keep serving

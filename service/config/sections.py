@@ -6,9 +6,9 @@ Field names are EdgeX's PascalCase keys; defaults follow EdgeX 4 common configur
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_serializer, field_validator
 
 from service.config.duration import GoDuration, parse_duration_s
 from service.strict import StrictModel
@@ -168,10 +168,16 @@ class MessageBusSection(StrictModel):
         return f"{prefix}/{topic.lstrip('/')}" if prefix else topic
 
 
+# What the files hold (EdgeX's one comma-separated string) and what is also accepted (a list).
+_TOPICS_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+}
+
+
 class TriggerSection(StrictModel):
     """What the service subscribes to and where the pipeline output goes."""
 
-    SubscribeTopics: list[str] = Field(
+    SubscribeTopics: Annotated[list[str], WithJsonSchema(_TOPICS_SCHEMA)] = Field(
         default_factory=lambda: ["events/#"], description="Topics under BaseTopicPrefix (comma list)."
     )
     PublishTopic: str = Field(default="", description="Topic under BaseTopicPrefix for pipeline output.")
@@ -183,6 +189,11 @@ class TriggerSection(StrictModel):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_serializer("SubscribeTopics")
+    def _joined(self, topics: list[str]) -> str:
+        """Shown (GET /api/v3/config, core-keeper) as the SDK's one comma-separated string."""
+        return ",".join(topics)
 
     @field_validator("SubscribeTopics")
     @classmethod

@@ -21,10 +21,15 @@ def point_in_polygon(x: float, y: float, polygon: Polygon) -> bool:
     return inside
 
 
+_INSIDE = 1e-9
+
+
 def zones_of(box: Box, zones: Mapping[str, Polygon], width: int, height: int) -> tuple[str, ...]:
     """Names of the zones holding the box's bottom centre (zones are in frame fractions)."""
     if not zones or width <= 0 or height <= 0:
         return ()
-    x = (box[0] + box[2]) / 2 / width
-    y = box[3] / height
+    # Just inside the frame: a box clipped at the frame's edge (feet cut off) still has an anchor
+    # that a zone drawn to that edge holds (ray casting leaves points on an edge out).
+    x = min(max((box[0] + box[2]) / 2 / width, _INSIDE), 1 - _INSIDE)
+    y = min(max(box[3] / height, _INSIDE), 1 - _INSIDE)
     return tuple(name for name, polygon in zones.items() if point_in_polygon(x, y, polygon))

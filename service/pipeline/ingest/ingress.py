@@ -19,6 +19,7 @@ from typing import Protocol
 from service.edgex.dtos import AddEventRequest
 from service.edgex.envelope import MessageEnvelope, event_from_envelope
 from service.edgex.errors import DecodeError
+from service.edgex.event_validation import validate_add_event_request
 from service.metrics import Children, Metrics
 from service.pipeline.ingest.event_split import split_event
 from service.pipeline.ingest.frame import Frame
@@ -58,6 +59,7 @@ class EventIngress:
         self._received(self.topic_kind(topic)).inc()
         try:
             req = event_from_envelope(envelope)
+            validate_add_event_request(req)  # as an SDK service does on receipt
         except DecodeError as exc:
             self._invalid("event").inc()
             LOG.warning(
@@ -87,11 +89,16 @@ class EventIngress:
             self._invalid("processing").inc()
             raise
 
-    def reject_event(self, received_topic: str, reason: str) -> None:
+    def reject_event(self, received_topic: str, reason: str, correlation_id: str = "") -> None:
         """A message that carried no usable event (the HTTP trigger could not decode its body)."""
         self._received(self.topic_kind(received_topic) if received_topic else TRIGGER).inc()
         self._invalid("event").inc()
-        LOG.warning("dropped undecodable %s event: %s", received_topic or TRIGGER, reason)
+        LOG.warning(
+            "dropped undecodable event from %s (correlation %s): %s",
+            received_topic or TRIGGER,
+            correlation_id or "-",
+            reason,
+        )
 
     def topic_kind(self, topic: str) -> str:
         """The first topic level under the base prefix ('events', 'system-events', ...)."""

@@ -30,7 +30,7 @@ class RecordingSink:
             self.events.append((req, received_topic))
             self.correlation_ids.append(correlation_id)
 
-    def reject_event(self, received_topic: str, reason: str) -> None:
+    def reject_event(self, received_topic: str, reason: str, correlation_id: str = "") -> None:
         with self._lock:
             self.rejected.append(reason)
 

@@ -153,13 +153,25 @@ def test_trigger_accepts_a_bare_event(api: ApiHarness) -> None:
     assert api.sink.events[0][0].event.id == req.event.id
 
 
-def test_any_content_type_but_cbor_is_read_as_json_as_the_sdk_does(api: ApiHarness) -> None:
-    req = _event()
-    body = json.dumps(add_event_request_to_json(req)).encode()
-    for content_type in ("application/xml", "text/plain", ""):
-        response = api.client.post("/api/v3/trigger", content=body, headers={"Content-Type": content_type})
-        assert response.status_code == 200, (content_type, response.text)
-    assert len(api.sink.events) == 3
+@pytest.mark.parametrize("content_type", ["application/xml", "text/plain", ""])
+def test_a_content_type_other_than_json_or_cbor_is_refused_as_the_sdk_does(
+    api: ApiHarness, content_type: str
+) -> None:
+    """go-mod-messaging's GetMsgPayload reads JSON or CBOR only: anything else is 400."""
+    body = json.dumps(add_event_request_to_json(_event())).encode()
+    response = api.client.post("/api/v3/trigger", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.text == f"unable to process payload unsupported content type: {content_type}"
+    assert api.sink.events == [] and len(api.sink.rejected) == 1
+
+
+def test_an_event_edgex_validation_refuses_is_400(api: ApiHarness) -> None:
+    body = add_event_request_to_json(_event())
+    body["event"]["origin"] = 0
+    response = api.client.post("/api/v3/trigger", json=body)
+    assert response.status_code == 400
+    assert "AddEventRequest.Event.Origin field is required" in response.text
+    assert api.sink.events == []
 
 
 @pytest.mark.parametrize(

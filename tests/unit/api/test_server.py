@@ -90,8 +90,8 @@ class _NullSink:
     def handle_event(self, req: object, received_topic: str, correlation_id: str = "") -> None:
         del req, received_topic, correlation_id
 
-    def reject_event(self, received_topic: str, reason: str) -> None:
-        del received_topic, reason
+    def reject_event(self, received_topic: str, reason: str, correlation_id: str = "") -> None:
+        del received_topic, reason, correlation_id
 
 
 def test_unexpected_exception_is_500_base_response(

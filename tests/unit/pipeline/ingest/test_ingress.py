@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -159,3 +160,17 @@ def test_own_result_events_are_ignored_and_unusable_readings_counted() -> None:
 )
 def test_topic_kind(prefix: str, topic: str, kind: str) -> None:
     assert _ingress(Recorder(), Metrics(), prefix).topic_kind(topic) == kind
+
+
+def test_an_event_edgex_validation_refuses_is_dropped_as_invalid(bus: MemoryBus) -> None:
+    recorder, metrics = Recorder(), Metrics()
+    ingress = _ingress(recorder, metrics)
+    bus.subscribe(["edgex/events/#"], ingress.on_envelope, ingress.on_error)
+    bad = _request(binary=True)
+    bad = AddEventRequest(request_id=bad.request_id, event=replace(bad.event, origin=0))
+    bus.publish(EVENT_TOPIC, envelope_for_event(bad, EnvelopeForm.NESTED_JSON))
+    good = _request(binary=True)
+    bus.publish(EVENT_TOPIC, envelope_for_event(good, EnvelopeForm.NESTED_JSON))
+    assert recorder.arrived.wait(3)
+    assert [f.event_id for f in recorder.frames] == [good.event.id]
+    assert _sample(metrics, "invalid_messages_total", {"reason": "event"}) == 1

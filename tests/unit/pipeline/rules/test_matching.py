@@ -131,3 +131,10 @@ def test_active_within() -> None:
     )
     assert sensor_holds(condition, table, None, 109.0)
     assert not sensor_holds(condition, table, None, 111.0)
+
+
+def test_a_box_clipped_at_the_frame_edge_is_still_in_a_zone_drawn_to_that_edge() -> None:
+    """The detector clips boxes to the frame: feet cut off by the bottom edge must not leave the zone."""
+    whole = {"all": [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]}
+    assert zones_of((100, 100, 200, 480), whole, 640, 480) == ("all",)
+    assert zones_of((0, 100, 0, 480), whole, 640, 480) == ("all",)  # and at the left edge
