@@ -79,3 +79,64 @@ def app_bus(broker: Broker) -> Iterator[BusFactory]:
     finally:
         for bus in factory.opened:
             bus.close()
+
+
+# --- The AFS twin and app-vision side by side (tests/interop/twin.py, test_twin_*.py) ------------
+# Appended (the lines above belong to the peer fixtures), hence the import here.
+
+from tests.interop.twin import AppVision, BusRecorder, Twins, build_twin  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def twin_binary() -> Path:
+    """The AFS twin (tests/interop/afstwin), built with `go build` (under `nice`) when its sources change."""
+    return build_twin()
+
+
+@pytest.fixture(scope="session")
+def twin_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """One Mosquitto for the twin tests: the twins, app-vision and the recorder share it."""
+    started = mosquitto(tmp_path_factory.mktemp("twin-broker"))
+    started.start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def twin_recorder(twin_broker: Broker) -> Iterator[BusRecorder]:
+    """Every message on the twin broker, as sent (a plain paho client subscribed to #)."""
+    recorder = BusRecorder(twin_broker.port, ["#"])
+    try:
+        yield recorder
+    finally:
+        recorder.close()
+
+
+@pytest.fixture(scope="session")
+def twins(
+    twin_binary: Path, twin_broker: Broker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Twins]:
+    """Twin processes by TwinOptions (trigger, wire form), each started once for the session."""
+    running = Twins(twin_binary, twin_broker.port, tmp_path_factory.mktemp("twins"))
+    try:
+        yield running
+    finally:
+        running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def app_vision(
+    twin_broker: Broker,
+    twin_recorder: BusRecorder,
+    models_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[AppVision]:
+    """app-vision's Application (nested-JSON form) on the twin broker, REST on a free port; one per
+    test module, so that nothing one module leaves behind (a late result event) reaches another."""
+    running = AppVision.start(twin_broker.port, tmp_path_factory.mktemp("app-vision"))
+    try:
+        yield running
+    finally:
+        running.stop()
