@@ -53,6 +53,7 @@ PIPELINE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("settings",),
     ("ingest",),
     ("analysis",),
+    ("analytics",),
     ("state",),
     ("rules",),
     ("actions",),
