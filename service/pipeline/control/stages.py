@@ -55,7 +55,8 @@ class Track:
 
 
 class LatestSnapshot:
-    """Every LatestEveryS, the annotated frame becomes the camera's latest snapshot."""
+    """Every LatestEveryS, the frame becomes the camera's latest snapshot (annotated and encoded
+    when first read: REST, or an alert of a later tick)."""
 
     name = "snapshot"
 
@@ -67,10 +68,16 @@ class LatestSnapshot:
     def __call__(self, ctx: ControlContext) -> None:
         camera, view = ctx.camera, ctx.view
         assert camera is not None and view is not None
-        if camera.snapshot_due(view.analysed_s, self._every_s):
-            jpeg = ctx.annotated_jpeg(self._quality)
-            if jpeg is not None:
-                self._cameras.set_latest(camera, Snapshot(jpeg, view.analysed_s))
+        frame = ctx.frame
+        if (
+            frame is not None
+            and frame.image is not None
+            and camera.snapshot_due(view.analysed_s, self._every_s)
+        ):
+            quality = self._quality
+            self._cameras.set_latest(
+                camera, Snapshot(lambda: ctx.annotated_jpeg(quality) or b"", view.analysed_s)
+            )
 
 
 class Evaluate:

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from service.pipeline.settings import SnapshotSettings
@@ -14,12 +15,27 @@ from service.pipeline.settings import SnapshotSettings
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+\.jpg$")
 
 
-@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """An encoded JPEG and when it was taken."""
+    """An encoded JPEG and when it was taken. Given a render function instead of bytes, it encodes
+    on first read and keeps the result: a camera's latest snapshot costs nothing until REST or an
+    alert asks for it (one is made every LatestEveryS per camera, most are never looked at)."""
 
-    jpeg: bytes
-    taken_s: float
+    __slots__ = ("_jpeg", "_lock", "_render", "taken_s")
+
+    def __init__(self, jpeg: bytes | Callable[[], bytes], taken_s: float) -> None:
+        self.taken_s = taken_s
+        self._jpeg = jpeg if isinstance(jpeg, bytes) else None
+        self._render = None if isinstance(jpeg, bytes) else jpeg
+        self._lock = threading.Lock()
+
+    @property
+    def jpeg(self) -> bytes:
+        """The JPEG (rendered now if it was not yet)."""
+        with self._lock:
+            if self._jpeg is None:
+                assert self._render is not None
+                self._jpeg, self._render = self._render(), None
+            return self._jpeg
 
 
 class SnapshotStore:
