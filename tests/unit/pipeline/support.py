@@ -21,7 +21,7 @@ from service.edgex.commands import CommandResult
 from service.edgex.dtos import JsonValue
 from service.edgex.errors import PeerRejected, PeerUnavailable
 from service.edgex.notifications import Notification
-from service.vision.detection import Detection
+from service.vision.detection import Detection, Detections
 
 Colour = tuple[int, int, int]
 RED: Colour = (0, 0, 255)
@@ -70,8 +70,8 @@ class FakeEngine:
     def input_size(self, name: str) -> tuple[int, int]:
         return self.size
 
-    def submit(self, name: str, image: NDArray[np.generic]) -> Future[list[Detection]]:
-        future: Future[list[Detection]] = Future()
+    def submit(self, name: str, image: NDArray[np.generic]) -> Future[Detections]:
+        future: Future[Detections] = Future()
         with self._lock:
             self.calls.append((name, (image.shape[1], image.shape[0])))
         if self.delay_s:
@@ -79,7 +79,7 @@ class FakeEngine:
         if self.fail_with is not None:
             future.set_exception(self.fail_with)
         else:
-            future.set_result(self.detect(name, image))
+            future.set_result(as_detections(self.detect(name, image)))
         return future
 
     def detect(self, name: str, image: NDArray[np.generic]) -> list[Detection]:
@@ -97,6 +97,18 @@ class FakeEngine:
                     if (c.label == "face") == (name == "face")
                 ]
         return []
+
+
+def as_detections(found: Sequence[Detection]) -> Detections:
+    """Detection records as the engine returns them: arrays, named by their labels."""
+    labels = tuple(dict.fromkeys(d.label for d in found))
+    if not found:
+        return Detections.empty()
+    return Detections.build(
+        np.array([d.box for d in found], np.float32),
+        np.array([d.score for d in found], np.float32),
+        np.array([labels.index(d.label) for d in found], np.int64),
+    ).labelled(labels)
 
 
 @dataclass
