@@ -16,9 +16,9 @@ from service.pipeline.actions.payloads import (
 from service.pipeline.actions.plan import plan_actions
 from service.pipeline.actions.result_event import build_result_request
 from service.pipeline.errors import PermanentActionError
-from tests.unit.pipeline.actions.test_actions import RULE, change
+from tests.unit.pipeline.actions.support import RULE, change
 
-# Written by the dict-building version for test_actions.change() with AttachSnapshot (json.dumps).
+# Written by the dict-building version for support.change() with AttachSnapshot (json.dumps).
 OLD_EVENT = (
     '{"source": "Alert", "state": "new", "alert": {"alertId": "a-1", "state": "new", "sequence": 0, '
     '"rule": "door-person", "camera": "cam", "severity": "CRITICAL", "summary": "1 person seen by cam", '

@@ -1,4 +1,4 @@
-"""Actions: what each alert change queues, and how each kind is delivered or refused."""
+"""Action senders: a fresh result event per attempt, command and notification outcomes, corrupt rows."""
 
 from __future__ import annotations
 
@@ -17,86 +17,11 @@ from service.edgex.wire_format import WireFormat
 from service.pipeline.actions.outbox import OutboxItem
 from service.pipeline.actions.plan import plan_actions
 from service.pipeline.actions.senders import ActionSenders, SenderDeps
-from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.errors import ActionError, PermanentActionError
-from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.settings import SnapshotSettings
-from service.pipeline.state.records import Alert, AlertChange
 from service.pipeline.state.snapshot_store import SnapshotStore
+from tests.unit.pipeline.actions.support import RULE, change
 from tests.unit.pipeline.support import StubCommands, StubNotifications, wait_for
-
-SIGHTING = Sighting("person", "person", 0.91, (10.0, 20.0, 110.0, 320.0), ("door",), 3, False, (0.91,))
-RULE = RuleSettings.model_validate(
-    {
-        "Name": "door-person",
-        "Detection": {},
-        "Severity": "CRITICAL",
-        "Actions": {
-            "Command": {"Device": "light", "Command": "Switch", "Body": {"SwitchButton": "true"}},
-            "Notification": {"Category": "security", "Labels": ["site-1"]},
-        },
-    }
-)
-
-
-def change(transition: str = "new", sequence: int = 0) -> AlertChange:
-    alert = Alert(
-        "a-1",
-        "door-person",
-        "cam",
-        "CRITICAL",
-        "person",
-        "1 person seen by cam",
-        "active",
-        100.0,
-        100.0,
-        100.0,
-        sightings=(SIGHTING,),
-        latency_s=0.042,
-    )
-    view = FrameView("cam", 640, 480, (SIGHTING,), 99_950_000_000, 100.0, 0.042, "frame-event")
-    return AlertChange(transition, alert, view, sequence)  # type: ignore[arg-type]
-
-
-def test_a_new_alert_queues_event_command_and_notification() -> None:
-    planned = plan_actions(change(), RULE, "Alert", "a-1.jpg")
-    assert [(p.key, p.kind) for p in planned] == [
-        ("a-1/0/event", "event"),
-        ("a-1/0/command", "command"),
-        ("a-1/0/notification", "notification"),
-    ]
-    command = json.loads(planned[1].payload)
-    assert command == {"device": "light", "command": "Switch", "body": {"SwitchButton": "true"}}
-    note = json.loads(planned[2].payload)
-    assert note["labels"] == ["door-person", "cam", "site-1", "person"]
-    assert note["severity"] == "CRITICAL" and note["category"] == "security"
-    event = json.loads(planned[0].payload)
-    assert event["snapshot"] == ""  # the image stays on the box unless AttachSnapshot
-    assert event["detections"][0] == {
-        "label": "person",
-        "score": 0.91,
-        "box": [10.0, 20.0, 110.0, 320.0],
-        "zone": "door",
-        "zones": ["door"],
-        "camera": "cam",
-        "alertId": "a-1",
-        "rule": "door-person",
-        "model": "person",
-        "latencyMs": 42.0,
-        "trackId": 3,
-        "stationary": False,
-    }
-
-
-@pytest.mark.parametrize(("transition", "kinds"), [("update", ["event"]), ("end", ["event"])])
-def test_updates_and_ends_only_publish_events(transition: str, kinds: list[str]) -> None:
-    planned = plan_actions(change(transition, 1), RULE, "Alert", "")
-    assert [p.kind for p in planned] == kinds and planned[0].key == "a-1/1/event"
-
-
-def test_no_result_event_when_the_rule_says_so() -> None:
-    rule = RULE.model_copy(update={"Actions": RULE.Actions.model_copy(update={"ResultEvent": False})})
-    assert [p.kind for p in plan_actions(change(), rule, "Alert", "")] == ["command", "notification"]
 
 
 def item(kind: str, payload: dict[str, Any]) -> OutboxItem:
