@@ -40,11 +40,16 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def source_hash() -> str:
-    digest = hashlib.sha256()
-    for path in sorted([*PEER_DIR.glob("*.go"), PEER_DIR / "go.mod", PEER_DIR / "go.sum"]):
+def go_source_hash(directory: Path, build_args: Sequence[str] = ()) -> str:
+    """A short hash of a Go program's sources (and of how it is built)."""
+    digest = hashlib.sha256(" ".join(build_args).encode() + b"\0" if build_args else b"")
+    for path in sorted([*directory.glob("*.go"), directory / "go.mod", directory / "go.sum"]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def source_hash() -> str:
+    return go_source_hash(PEER_DIR)
 
 
 def cache_dir() -> Path:
@@ -52,38 +57,47 @@ def cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "app-vision" / "interop"
 
 
-def _go_binary() -> str:
+def go_binary() -> str:
+    """`go`, or a skip (outside CI) / failure (CI=true) naming the prerequisite."""
     found = shutil.which("go") or next(
         (str(p) for p in (Path("/usr/local/go/bin/go"), Path("/usr/lib/go/bin/go")) if p.is_file()), None
     )
     if found is None:
         if in_ci():
             pytest.fail(f"go is not installed: the interop tier needs {GO_HINT}")
-        pytest.skip(f"go is not installed; needs {GO_HINT}")
+        pytest.skip(
+            f"go is not installed; the interop tier needs {GO_HINT}: the machine image's toolchain in "
+            "/usr/local/go (Debian's golang-go is 1.19, too old for EdgeX's v4 modules)"
+        )
     return found
 
 
-def build_peer() -> Path:
-    """The cached binary for the current sources; builds it (nice, go build) when missing."""
-    binary = cache_dir() / f"edgexpeer-{source_hash()}"
+def build_go_program(directory: Path, name: str, build_args: Sequence[str], source: str) -> Path:
+    """The cached binary `<name>-<source hash>`; built (nice, go build) when missing, older ones removed."""
+    binary = cache_dir() / f"{name}-{source}"
     if binary.is_file():
         return binary
-    go = _go_binary()
+    go = go_binary()
     binary.parent.mkdir(parents=True, exist_ok=True)
     partial = binary.with_name(f".{binary.name}.{os.getpid()}.tmp")
     nice = [shutil.which("nice") or "nice", "-n", "10"] if shutil.which("nice") else []
-    command = [*nice, go, "build", "-trimpath", "-mod=readonly", "-o", str(partial), "."]
+    command = [*nice, go, *build_args, "-o", str(partial), "."]
     done = subprocess.run(
-        command, cwd=PEER_DIR, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+        command, cwd=directory, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
     )
     if done.returncode != 0:
         partial.unlink(missing_ok=True)
-        pytest.fail(f"building the Go EdgeX peer failed ({' '.join(command)}):\n{done.stderr[-4000:]}")
+        pytest.fail(f"building {name} failed ({' '.join(command)}):\n{done.stderr[-4000:]}")
     partial.replace(binary)
-    for stale in binary.parent.glob("edgexpeer-*"):
+    for stale in binary.parent.glob(f"{name}-*"):
         if stale != binary:
             stale.unlink(missing_ok=True)  # built from sources that no longer exist
     return binary
+
+
+def build_peer() -> Path:
+    """The cached peer binary for the current sources."""
+    return build_go_program(PEER_DIR, "edgexpeer", ("build", "-trimpath", "-mod=readonly"), source_hash())
 
 
 def peer_env(form: EnvelopeForm, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -15,12 +15,10 @@ real MQTT bus, pipeline, telemetry and REST app), its REST app served by uvicorn
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -33,7 +31,6 @@ from typing import Any
 
 import cbor2
 import paho.mqtt.client as mqtt
-import pytest
 import requests
 import uvicorn
 import yaml
@@ -44,22 +41,19 @@ from service.app import Application
 from service.config import Config, LoadOptions, load_config
 from service.edgex.envelope import EnvelopeForm
 from tests.bus.brokers import free_port, wait_for_port
-from tests.interop.peer import FORM_ENV, cache_dir, in_ci
+from tests.interop.peer import FORM_ENV, build_go_program, go_source_hash
 
 TWIN_DIR = Path(__file__).resolve().parent / "afstwin"
 TWIN_KEY = "app-vision-twin"
 APP_KEY = "app-vision"
 SDK_VERSION = "4.0.2"
 TWIN_VERSION = "0.1.0"
-GO_HINT = "Go >= 1.25 (on PATH or /usr/local/go/bin/go) and the Go module proxy (default GOPROXY)"
-BUILD_TIMEOUT_S = 1800.0
 START_TIMEOUT_S = 30.0
 _SDK_INTERNAL = "github.com/edgexfoundry/app-functions-sdk-go/v4/internal"
 LDFLAGS = f"-X {_SDK_INTERNAL}.SDKVersion={SDK_VERSION} -X {_SDK_INTERNAL}.ApplicationVersion={TWIN_VERSION}"
 BUILD_ARGS = ("build", "-trimpath", "-mod=readonly", "-ldflags", LDFLAGS)
 RECORD_PREFIX = "TWIN-RECORD "
 STARTED_MSG = "AFS twin of app-vision started"  # the tail of Service.StartupMsg in afstwin/res
-_WIRE_VARIABLES = ("EDGEX_MSG_BASE64_PAYLOAD", "EDGEX_MSG_CBOR_ENCODE", "EDGEX_ENCODE_ALL_EVENTS_CBOR")
 _LOGFMT_MSG = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')
 _LOGFMT_LEVEL = re.compile(r"\blevel=(\w+)")
 
@@ -79,49 +73,13 @@ Json = dict[str, Any]
 # --- building the twin ---------------------------------------------------------------------------
 
 
-def go_binary() -> str:
-    """`go`, or a skip (outside CI) / failure (CI=true) naming the prerequisite."""
-    found = shutil.which("go") or next(
-        (str(p) for p in (Path("/usr/local/go/bin/go"), Path("/usr/lib/go/bin/go")) if p.is_file()), None
-    )
-    if found is None:
-        if in_ci():
-            pytest.fail(f"go is not installed: the AFS twin needs {GO_HINT}")
-        pytest.skip(
-            f"go is not installed; the AFS twin needs {GO_HINT}: the machine image's toolchain in "
-            "/usr/local/go (Debian's golang-go is 1.19, too old for app-functions-sdk-go v4)"
-        )
-    return found
-
-
 def twin_source_hash() -> str:
-    digest = hashlib.sha256(" ".join(BUILD_ARGS).encode() + b"\0")
-    for path in sorted([*TWIN_DIR.glob("*.go"), TWIN_DIR / "go.mod", TWIN_DIR / "go.sum"]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return go_source_hash(TWIN_DIR, BUILD_ARGS)
 
 
 def build_twin() -> Path:
     """The cached twin binary for the current sources; built (nice, go build) when missing."""
-    binary = cache_dir() / f"afstwin-{twin_source_hash()}"
-    if binary.is_file():
-        return binary
-    go = go_binary()
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    partial = binary.with_name(f".{binary.name}.{os.getpid()}.tmp")
-    nice = [shutil.which("nice") or "nice", "-n", "10"] if shutil.which("nice") else []
-    command = [*nice, go, *BUILD_ARGS, "-o", str(partial), "."]
-    done = subprocess.run(
-        command, cwd=TWIN_DIR, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
-    )
-    if done.returncode != 0:
-        partial.unlink(missing_ok=True)
-        pytest.fail(f"building the AFS twin failed ({' '.join(command)}):\n{done.stderr[-4000:]}")
-    partial.replace(binary)
-    for stale in binary.parent.glob("afstwin-*"):
-        if stale != binary:
-            stale.unlink(missing_ok=True)  # built from sources that no longer exist
-    return binary
+    return build_go_program(TWIN_DIR, "afstwin", BUILD_ARGS, twin_source_hash())
 
 
 # --- running the twin ----------------------------------------------------------------------------
@@ -185,7 +143,7 @@ class TwinProcess:
     @classmethod
     def start(cls, binary: Path, broker_port: int, options: TwinOptions, workdir: Path) -> TwinProcess:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in _WIRE_VARIABLES and not k.startswith("EDGEX_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEX_")}  # no inherited EdgeX switch
         env.update(FORM_ENV[options.form])
         env.update(twin_environment(port, broker_port, options))
         workdir.mkdir(parents=True, exist_ok=True)

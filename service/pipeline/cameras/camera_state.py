@@ -45,7 +45,6 @@ class CameraState:
     slot: FrameSlot = field(default_factory=FrameSlot)
     counters: CameraCounters = field(default_factory=CameraCounters)
     latest: Snapshot | None = None
-    received: Callable[[], None] = lambda: None  # this camera's frames_received_total child .inc
 
     def snapshot_due(self, now_s: float, every_s: float) -> bool:
         """Whether the latest snapshot is older than every_s (or there is none)."""
@@ -94,7 +93,6 @@ class CameraTable:
                 Tracker(self._settings.Tracking),
                 device.Zones if device is not None else {},
                 Lanes(name),
-                received=self._received(name).inc,
             )
             self._cameras[name] = camera
             return camera
@@ -112,7 +110,7 @@ class CameraTable:
             counters = camera.counters
             counters.received += 1
             counters.received_at.append(frame.received_ns / 1e9)
-        camera.received()
+        self._received(frame.camera).inc()
         if self.slots.put(camera, frame) is not None:
             self._dropped(frame.camera, DropReason.REPLACED.value).inc()
 

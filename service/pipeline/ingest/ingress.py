@@ -82,7 +82,7 @@ class EventIngress:
 
     def handle_event(self, req: AddEventRequest, received_topic: str, correlation_id: str = "") -> None:
         """An event decoded elsewhere (the HTTP trigger); a failure is counted, then raised."""
-        self._received(self.topic_kind(received_topic) if received_topic else TRIGGER).inc()
+        self._received(self._kind(received_topic)).inc()
         try:
             self._ingest(req, correlation_id)
         except Exception:
@@ -91,7 +91,7 @@ class EventIngress:
 
     def reject_event(self, received_topic: str, reason: str, correlation_id: str = "") -> None:
         """A message that carried no usable event (the HTTP trigger could not decode its body)."""
-        self._received(self.topic_kind(received_topic) if received_topic else TRIGGER).inc()
+        self._received(self._kind(received_topic)).inc()
         self._invalid("event").inc()
         LOG.warning(
             "dropped undecodable event from %s (correlation %s): %s",
@@ -106,6 +106,10 @@ class EventIngress:
         if self._base_prefix and levels[0] == self._base_prefix:
             levels = levels[1:]
         return levels[0] if levels and levels[0] else "unknown"
+
+    def _kind(self, received_topic: str) -> str:
+        """The messages_received_total kind of an event handed in ("" = the HTTP trigger)."""
+        return self.topic_kind(received_topic) if received_topic else TRIGGER
 
     def _ingest(self, req: AddEventRequest, correlation_id: str) -> None:
         ingested = split_event(req, self._clock_ns(), correlation_id)
