@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from service.streams.uri import StreamKind, classify_uri
+from service.streams.uri import StreamKind, classify_uri, redact
 from service.strict import StrictModel
 
 
 class StreamSettings(StrictModel):
-    """A camera read as a video stream; with Source onvif/usb the URI is asked of EdgeX at connect time."""
+    """A camera read as a video stream; with Source onvif/usb the URI is asked of EdgeX at connect time.
+
+    A Uri may hold credentials (SecretName is the better place): validation errors do not echo
+    input values, and the repr redacts them.
+    """
+
+    model_config = ConfigDict(**StrictModel.model_config, hide_input_in_errors=True)
 
     Uri: str = Field(
         default="",
@@ -61,6 +67,10 @@ class StreamSettings(StrictModel):
         if self.BackoffInitialS > self.BackoffMaxS:
             raise ValueError("BackoffInitialS must not exceed BackoffMaxS")
         return self
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if name == "Uri" and isinstance(value, str) else value
 
     @property
     def kind(self) -> StreamKind | None:
