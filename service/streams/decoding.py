@@ -21,6 +21,7 @@ from typing import Any
 import av
 import av.video.stream
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
 from service.streams.pacing import RateSelector
@@ -57,6 +58,9 @@ class StreamDecoder:
         self._intra_only = self._codec.codec.intra_only
         self._use_pts = use_pts
         self._selector = RateSelector(detect_fps)
+        # One converter for the stream: a frame's own to_ndarray() builds a new swscale context
+        # for every frame, which costs more than the conversion.
+        self._to_bgr = VideoReformatter()
         rate = stream.average_rate or stream.guessed_rate
         self.skips_nonref = bool(not self._intra_only and rate and rate >= _SKIP_NONREF_RATIO * detect_fps)
         if self.skips_nonref:
@@ -81,7 +85,7 @@ class StreamDecoder:
         for frame in frames:
             pts_s = _seconds(frame.pts, frame.time_base) if self._use_pts else None
             if self._intra_only or self._selector.due(pts_s if self._use_pts else arrival_s):
-                image = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+                image = np.asarray(self._to_bgr.reformat(frame, format="bgr24").to_ndarray(), np.uint8)
                 due.append(DueFrame(image, pts_s, frame.key_frame))
         return DecodeResult(due, len(frames), time.thread_time() - started)
 
