@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import av
@@ -24,7 +23,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
-from service.streams.pacing import RateSelector
+from service.streams.pacing import RateSelector, to_seconds
 
 # Input at least this many times DetectFps: skipping non-reference frames cannot starve the output.
 _SKIP_NONREF_RATIO = 1.5
@@ -83,15 +82,11 @@ class StreamDecoder:
         frames = self._codec.decode(packet if packet.size else None)
         due = []
         for frame in frames:
-            pts_s = _seconds(frame.pts, frame.time_base) if self._use_pts else None
+            pts_s = to_seconds(frame.pts, frame.time_base) if self._use_pts else None
             if self._intra_only or self._selector.due(pts_s if self._use_pts else arrival_s):
                 image = np.asarray(self._to_bgr.reformat(frame, format="bgr24").to_ndarray(), np.uint8)
                 due.append(DueFrame(image, pts_s, frame.key_frame))
         return DecodeResult(due, len(frames), time.thread_time() - started)
 
     def _pick_time(self, packet: av.Packet[Any], arrival_s: float) -> float | None:
-        return _seconds(packet.pts, packet.time_base) if self._use_pts else arrival_s
-
-
-def _seconds(ts: int | None, time_base: Fraction | None) -> float | None:
-    return None if ts is None or time_base is None else float(ts * time_base)
+        return to_seconds(packet.pts, packet.time_base) if self._use_pts else arrival_s

@@ -5,9 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from fractions import Fraction
 
 # A timestamp this far from the last one is a new timeline (file loop, reconnect, camera clock jump).
 _JUMP_S = 5.0
+
+
+def to_seconds(ts: int | None, time_base: Fraction | None) -> float | None:
+    """A stream timestamp in seconds (None when either part is missing)."""
+    return None if ts is None or time_base is None else float(ts * time_base)
 
 
 class RateSelector:

@@ -16,7 +16,7 @@ from service.streams.decoding import DueFrame, StreamDecoder
 from service.streams.errors import StreamLost
 from service.streams.health import CameraHealth
 from service.streams.opening import OpenedStream
-from service.streams.pacing import RealtimePacer
+from service.streams.pacing import RealtimePacer, to_seconds
 from service.streams.packet_sink import PacketSink
 from service.streams.settings import StreamSettings
 from service.streams.uri import StreamKind, redact
@@ -64,10 +64,6 @@ class StreamSession:
         self._callback_errors = 0
         self._sink_errors = 0
 
-    @property
-    def decoder(self) -> StreamDecoder:
-        return self._decoder
-
     def run(self) -> None:
         self._sink_call("stream_opened", lambda sink: sink.stream_opened(self._opened.stream))
         last_frame_at = self._c.clock()
@@ -107,7 +103,9 @@ class StreamSession:
     def _packet(self, packet: av.Packet[Any], now: float) -> bool:
         """Handle one packet; whether it gave a decoded frame."""
         if self._pacer is not None and packet.size:
-            self._pacer.wait(_seconds(packet.dts if packet.dts is not None else packet.pts, packet))
+            self._pacer.wait(
+                to_seconds(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
+            )
             now = self._c.clock()
         wall_s = self._c.wall_clock()  # a paced file packet "arrives" when it is released
         if packet.size:
@@ -177,7 +175,3 @@ class StreamSession:
             self._opened.close()
         finally:
             self._sink_call("stream_closed", lambda sink: sink.stream_closed())
-
-
-def _seconds(ts: int | None, packet: av.Packet[Any]) -> float | None:
-    return None if ts is None or packet.time_base is None else float(ts * packet.time_base)
