@@ -177,7 +177,7 @@ class ClipRecorder:
                     write_and_report,
                     self._output,
                     pending.alert_id,
-                    partial(remux_clip, template, pending.items),
+                    partial(remux_clip, template, pending.items, pending.start_s),
                 )
             except RuntimeError:  # executor shut down: the service is stopping
                 logger.error(

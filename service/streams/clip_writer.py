@@ -69,18 +69,27 @@ def atomic_mp4(path: Path) -> Iterator[av.container.OutputContainer]:
         raise
 
 
-def remux_clip(template: StreamTemplate, packets: Sequence[KeptPacket], path: Path) -> None:
-    """Write `packets` (starting at a keyframe) to `path` as they are, timestamps rebased to start at 0."""
+def remux_clip(template: StreamTemplate, packets: Sequence[KeptPacket], start_s: float, path: Path) -> None:
+    """Write `packets` (starting at a keyframe) to `path` as they are; playback starts at `start_s`.
+
+    The packets start at the keyframe at or before `start_s` (wall clock), up to a GOP earlier; their
+    timestamps are rebased so that the first frame that arrived from `start_s` on has pts 0. Frames
+    before it get negative timestamps, which the MP4 muxer turns into an edit list: players decode
+    them (the clip starts at a keyframe) but show the clip from 0, so it lasts the period asked for.
+    """
     if not packets:
         raise ClipError(f"no video recorded for clip {path.name}")
     if not packets[0].keyframe:
         raise ClipError(f"clip {path.name} would not start at a keyframe")
+    shown = [p.pts for p in packets if p.wallclock_s >= start_s]
+    origin = min(shown) if shown else packets[0].pts
     with atomic_mp4(path) as out:
         stream = out.add_stream_from_template(template.stream, opaque=True)
-        origin = packets[0].dts
-        last_dts = -1
+        last_dts: int | None = None
         for kept in packets:
-            dts = max(kept.dts - origin, last_dts + 1)  # the MP4 muxer refuses a dts that repeats
+            dts = kept.dts - origin
+            if last_dts is not None and dts <= last_dts:  # the MP4 muxer refuses a dts that repeats
+                dts = last_dts + 1
             packet = av.Packet(kept.data)
             packet.dts = dts
             packet.pts = max(kept.pts - origin, dts)
