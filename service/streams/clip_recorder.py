@@ -118,7 +118,10 @@ class ClipRecorder:
                 return
             self._unusable = None
             self._ring = ClipRing(
-                self._template.time_base, self._settings.PreRollS, self._settings.MaxPreRollBytes
+                self._template.time_base,
+                self._settings.PreRollS,
+                self._settings.MaxPreRollBytes,
+                wallclock=self._template.untimed,
             )
             self._open = True
 

@@ -4,7 +4,8 @@ Written on the reader thread (`push`), read by whoever asks for a clip (`since`)
 both. The ring always starts at a keyframe: it drops whole GOPs from the front, and packets that
 arrive before the first keyframe are not kept. Timestamps are made monotonic on the way in (a
 file source that loops seeks back to 0 on the same stream), so any run of kept packets can be
-remuxed as it is.
+remuxed as it is. A source whose container has no timestamps (MJPEG over HTTP: the demuxer
+counts frames at a guessed 25 FPS) is stamped with the packets' arrival times instead, in ms.
 """
 
 from __future__ import annotations
@@ -41,11 +42,15 @@ class RingCounts:
     dropped_gops: int
 
 
+WALLCLOCK_TIME_BASE = Fraction(1, 1000)
+
+
 class _Timeline:
     """Turns a packet's pts/dts (either may be missing, or jump back) into monotonic timestamps."""
 
-    def __init__(self, time_base: Fraction) -> None:
-        self.time_base = time_base
+    def __init__(self, time_base: Fraction, wallclock: bool) -> None:
+        self.time_base = WALLCLOCK_TIME_BASE if wallclock else time_base
+        self._wallclock = wallclock
         self._offset = 0
         self._last_dts: int | None = None
         self._last_end = 0  # dts + duration of the last packet, after the offset
@@ -56,8 +61,10 @@ class _Timeline:
         if self._first_wall_s is None:
             self._first_wall_s = wallclock_s
         pts, dts = packet.pts, packet.dts
-        if pts is None and dts is None:  # e.g. some MJPEG-over-HTTP demuxers: the arrival time
+        duration = packet.duration or 0
+        if self._wallclock or (pts is None and dts is None):
             pts = dts = round((wallclock_s - self._first_wall_s) / self.time_base)
+            duration = 0  # in the demuxer's time base, not ours
         elif pts is None:
             pts = dts
         elif dts is None:
@@ -67,17 +74,21 @@ class _Timeline:
             # Went back (looped file, camera restart): continue right after the last packet.
             self._offset = self._last_end - dts
         pts, dts = pts + self._offset, dts + self._offset
-        duration = packet.duration or 0
         self._last_dts = dts
         self._last_end = dts + max(duration, 1)
         return max(pts, dts), dts, duration
 
 
 class ClipRing:
-    """Encoded packets of the last `max_duration_s` (at least, up to one GOP more), within `max_bytes`."""
+    """Encoded packets of the last `max_duration_s` (at least, up to one GOP more), within `max_bytes`.
 
-    def __init__(self, time_base: Fraction, max_duration_s: float, max_bytes: int) -> None:
-        self._timeline = _Timeline(time_base)
+    `wallclock`: stamp packets with their arrival time (the source's own timestamps mean nothing).
+    """
+
+    def __init__(
+        self, time_base: Fraction, max_duration_s: float, max_bytes: int, *, wallclock: bool = False
+    ) -> None:
+        self._timeline = _Timeline(time_base, wallclock)
         self._max_duration_s = max_duration_s
         self._max_bytes = max_bytes
         self._gops: deque[list[KeptPacket]] = deque()

@@ -28,6 +28,7 @@ from service.streams.clip_store import ClipStore
 logger = logging.getLogger(__name__)
 
 _DEFAULT_TIME_BASE = Fraction(1, 90000)
+_AVFMT_NOTIMESTAMPS = 0x0080  # libavformat/avformat.h (av.format.Flags.no_timestamps)
 
 
 class ClipError(Exception):
@@ -51,6 +52,8 @@ class StreamTemplate:
             raise ClipError(f"codec {stream.codec_context.name} cannot go into an MP4 clip: {exc}") from exc
         self.codec_name = stream.codec_context.name
         self.time_base = stream.time_base or _DEFAULT_TIME_BASE
+        # mpjpeg, mjpeg: frames counted at a guessed rate, not timed; the ring uses arrival times.
+        self.untimed = bool(stream.container.format.flags & _AVFMT_NOTIMESTAMPS)
 
 
 @contextmanager
@@ -85,6 +88,7 @@ def remux_clip(template: StreamTemplate, packets: Sequence[KeptPacket], start_s:
     origin = min(shown) if shown else packets[0].pts
     with atomic_mp4(path) as out:
         stream = out.add_stream_from_template(template.stream, opaque=True)
+        stream.time_base = packets[0].time_base  # the ring's, which may be finer than the source's
         last_dts: int | None = None
         for kept in packets:
             dts = kept.dts - origin

@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -40,13 +41,19 @@ class Segment:
 PERSON_SCENE = (Segment("chelsea", 0, 6), Segment("astronaut", 6, 9), Segment("coffee", 9, 20))
 
 
-def encode_source(scene: tuple[Segment, ...], size: tuple[int, int] = (640, 480), gop: int = 20) -> bytes:
-    """The scene as MPEG-TS H.264 at FPS."""
+def encode_source(
+    scene: tuple[Segment, ...], size: tuple[int, int] = (640, 480), gop: int = 20, mjpeg: bool = False
+) -> bytes:
+    """The scene as MPEG-TS H.264 at FPS, or as MJPEG over HTTP sends it (multipart JPEGs)."""
     photos = {s.photo: cv2.resize(load_photo(s.photo), size) for s in scene}
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mpegts") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"g": str(gop), "preset": "veryfast"})
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+    with av.open(buffer, "w", format="mpjpeg" if mjpeg else "mpegts") as out:
+        if mjpeg:
+            stream = out.add_stream("mjpeg", rate=FPS)
+        else:
+            stream = out.add_stream("libx264", rate=FPS, options={"g": str(gop), "preset": "veryfast"})
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuvj420p" if mjpeg else "yuv420p"
         for index in range(round(scene[-1].end_s * FPS)):
             at_s = index / FPS
             photo = next(s.photo for s in scene if s.start_s <= at_s < s.end_s)
@@ -66,25 +73,40 @@ def photo_at(scene: tuple[Segment, ...], at_s: float) -> str:
 class Feeder:
     """Demuxes a source and hands its packets to a sink with wall clock T0 + pts, like a reader thread."""
 
-    def __init__(self, data: bytes, sink: Any, t0: float = T0) -> None:
-        self.container: av.container.InputContainer = av.open(io.BytesIO(data))
+    def __init__(self, data: bytes, sink: Any, t0: float = T0, mjpeg: bool = False) -> None:
+        self.container: av.container.InputContainer = av.open(
+            io.BytesIO(data), format="mpjpeg" if mjpeg else None
+        )
         self.stream: av.video.stream.VideoStream = self.container.streams.video[0]
-        self._packets = (p for p in self.container.demux(self.stream) if p.size)
-        self._next: av.Packet[Any] | None = next(self._packets, None)
         self._sink = sink
         self._t0 = t0
+        self._count = 0
+        self._mjpeg = mjpeg
+        self._packets = self._demux()
+        self._next: av.Packet[Any] | None = next(self._packets, None)
         self.fed: list[tuple[bytes, float, bool]] = []  # (data, wall clock, keyframe) of every packet
         sink.stream_opened(self.stream)
 
+    def _demux(self) -> Iterator[av.Packet[Any]]:
+        try:
+            for packet in self.container.demux(self.stream):
+                if packet.size:
+                    yield packet
+        except av.InvalidDataError:  # mpjpeg read from memory: the last boundary
+            return
+
     def wall_of(self, packet: av.Packet[Any]) -> float:
+        if self._mjpeg:  # MJPEG over HTTP: frames arrive at FPS, whatever the demuxer counts
+            return self._t0 + self._count / FPS
         assert packet.dts is not None and packet.time_base is not None
-        return self._t0 + float((packet.dts - self.stream.start_time) * packet.time_base)
+        return self._t0 + float((packet.dts - (self.stream.start_time or 0)) * packet.time_base)
 
     def feed_until(self, wall_s: float = float("inf")) -> None:
         while self._next is not None and self.wall_of(self._next) <= wall_s:
             packet, wall = self._next, self.wall_of(self._next)
             self.fed.append((bytes(packet), wall, bool(packet.is_keyframe)))
             self._sink.packet(packet, wall)
+            self._count += 1
             self._next = next(self._packets, None)
 
     def close(self) -> None:
@@ -113,6 +135,18 @@ def annexb_to_avcc(data: bytes) -> bytes:
         unit = unit[:-1] if unit.endswith(b"\x00") else unit  # a 4-byte start code's leading zero
         out += len(unit).to_bytes(4, "big") + unit
     return out
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The MP4's top-level box types in file order (faststart: moov before mdat)."""
+    data, boxes, at = path.read_bytes(), [], 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        boxes.append(data[at + 4 : at + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        at += size if size else len(data)
+    return boxes
 
 
 def ffprobe(path: Path) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from tests.clips.source import (
     ffprobe,
     frames_of,
     photo_at,
+    top_level_boxes,
 )
 
 AT_S = T0 + 7.5  # the person (astronaut) is in view 6-9 s
@@ -55,6 +56,8 @@ def test_person_clip_is_the_remuxed_period_from_a_keyframe(
     assert abs(duration_s - 10) <= 1
     packets = clip_packets(path)
     assert int(probe["streams"][0]["nb_frames"]) == len(packets)
+    boxes = top_level_boxes(path)
+    assert boxes.index("moov") < boxes.index("mdat")  # faststart: playable while it is served
 
     # No re-encode: the clip's packets are the source's from a keyframe at or before at - pre.
     assert packets[0][1] is True
@@ -71,6 +74,23 @@ def test_person_clip_is_the_remuxed_period_from_a_keyframe(
     wanted = range(round((AT_S - 5 - T0) * FPS), round((AT_S + 5 - T0) * FPS))
     assert set(wanted) - set(indices) <= {wanted[-1]}  # the last may sit after the end in decode order
     assert {photo_at(PERSON_SCENE, i / FPS) for i in indices} >= {"astronaut", "chelsea", "coffee"}
+
+
+def test_mjpeg_clip_is_timed_by_arrival_not_by_the_demuxers_guess(clips: Clips) -> None:
+    source = encode_source(PERSON_SCENE, size=(320, 240), mjpeg=True)
+    recorder = ClipRecorder("cam", clips.settings, clips.output)
+    feeder = Feeder(source, recorder, mjpeg=True)
+    feeder.feed_until(AT_S)
+    recorder.request("mjpeg", AT_S, 5, 5)
+    feeder.feed_until()
+    path = clips.reports.clip("mjpeg")
+    probe = ffprobe(path)
+    assert [s["codec_name"] for s in probe["streams"]] == ["mjpeg"]
+    assert abs(float(probe["format"]["duration"]) - 10) <= 1  # the demuxer's 25 FPS would make it 4 s
+    packets = clip_packets(path)
+    first = next(i for i, (data, _, _) in enumerate(feeder.fed) if data == packets[0][0])
+    assert [data for data, _ in packets] == [data for data, _, _ in feeder.fed[first : first + len(packets)]]
+    assert feeder.fed[first][1] == pytest.approx(AT_S - 5, abs=0.11)  # every JPEG is a keyframe
 
 
 def test_overlapping_requests_each_get_their_clip(

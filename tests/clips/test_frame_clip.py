@@ -15,7 +15,7 @@ from service.simulator.photos import load_photo, photo_jpeg
 from service.streams.clip_writer import ClipError
 from service.streams.frame_clip import FrameClipRecorder, FrameRing, KeptFrame
 from tests.clips.conftest import Clips
-from tests.clips.source import T0, ffprobe
+from tests.clips.source import T0, ffprobe, top_level_boxes
 
 
 def capture_times(seed: int, first_s: float, last_s: float) -> list[float]:
@@ -58,6 +58,7 @@ def test_bus_clip_plays_in_real_time_with_the_frames_of_the_period(clips: Clips)
     expected_s = in_period[-1][0] - in_period[0][0] + float(np.median(gaps))
     assert float(probe["format"]["duration"]) == pytest.approx(expected_s, abs=0.15)
     assert abs(float(probe["format"]["duration"]) - 10) <= 1
+    assert top_level_boxes(path).index("moov") < top_level_boxes(path).index("mdat")
 
     shown = shown_at(path.read_bytes())
     assert len(shown) == len(in_period) + 1  # the last frame once more, where the clip ends
