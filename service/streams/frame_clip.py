@@ -17,6 +17,7 @@ Threads as for ClipRecorder: `frame` and `request` on the pipeline's threads, th
 from __future__ import annotations
 
 import itertools
+import logging
 import statistics
 import threading
 import time
@@ -35,6 +36,8 @@ from numpy.typing import NDArray
 from service.streams.clip_recorder import Pending, PendingClips
 from service.streams.clip_store import ClipSettings, valid_alert_id
 from service.streams.clip_writer import ClipError, ClipOutput, atomic_mp4, write_and_report
+
+logger = logging.getLogger(__name__)
 
 _TIME_BASE = Fraction(1, 1000)
 _JPEG_QUALITY = 90
@@ -125,12 +128,14 @@ class FrameClipRecorder:
 
     def _finish(self, done: list[Pending[KeptFrame]]) -> None:
         for pending in done:
-            self._output.executor.submit(
-                write_and_report,
-                self._output,
-                pending.alert_id,
-                partial(encode_clip, pending.items),
-            )
+            try:
+                self._output.executor.submit(
+                    write_and_report, self._output, pending.alert_id, partial(encode_clip, pending.items)
+                )
+            except RuntimeError:  # executor shut down: the service is stopping
+                logger.error(
+                    "camera %s: clip of alert %s lost: clip writer stopped", self.camera, pending.alert_id
+                )
 
 
 def encode_clip(frames: Sequence[KeptFrame], path: Path) -> None:
