@@ -107,6 +107,8 @@ class JwtValidator:
             raise JwtRejected(JwtRejection.EXPIRED, "exp has passed") from exc
         except pyjwt.InvalidSignatureError as exc:
             raise JwtRejected(JwtRejection.BAD_SIGNATURE, f"not signed by {issuer!r}") from exc
+        except pyjwt.MissingRequiredClaimError as exc:
+            raise JwtRejected(JwtRejection.GARBAGE, f"no {exc.claim} claim") from exc
         except pyjwt.InvalidTokenError as exc:
             raise JwtRejected(JwtRejection.INACTIVE, type(exc).__name__) from exc
         return _claims(verified)
