@@ -8,7 +8,7 @@ expected counts are the ones the paths make (tests/analytics/test_scene_set.py c
 
 from __future__ import annotations
 
-from service.pipeline.analytics.settings import LineSettings
+from service.pipeline.count_settings import LineSettings
 from tests.analytics.scenes import Expected, Key, Person, Scene, Walker
 
 # Feet above the frame's bottom edge: a box cut off by the edge has its anchor exactly on y = 1, which

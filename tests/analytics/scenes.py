@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.analysis.tracking import Box
 from service.pipeline.analysis.zones import zones_of
-from service.pipeline.analytics.settings import LineSettings
+from service.pipeline.count_settings import LineSettings
 from service.simulator.photos import load_photo
 
 WIDTH, HEIGHT = 640, 480

@@ -12,7 +12,7 @@ from service.pipeline.analytics.records import (
     ZoneEntry,
     ZoneExit,
 )
-from service.pipeline.analytics.settings import CountingSettings, LineSettings
+from service.pipeline.count_settings import CountingSettings, LineSettings
 
 __all__ = [
     "CameraCounter",

@@ -55,8 +55,8 @@ from service.pipeline.analytics.records import (
     ZoneEntry,
     ZoneExit,
 )
-from service.pipeline.analytics.settings import CountingSettings, LineSettings, Point
 from service.pipeline.analytics.windows import DwellWindow, PeakWindow
+from service.pipeline.count_settings import CountingSettings, LineSettings, Point
 from service.pipeline.settings import TrackingSettings
 
 

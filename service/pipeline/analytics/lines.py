@@ -24,7 +24,7 @@ from itertools import pairwise
 from typing import Literal
 
 from service.pipeline.analysis.tracking import Box
-from service.pipeline.analytics.settings import DIRECTION_VECTORS, LineSettings, Point
+from service.pipeline.count_settings import DIRECTION_VECTORS, LineSettings, Point
 
 CrossingDirection = Literal["in", "out"]
 

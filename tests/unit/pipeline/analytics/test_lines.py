@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.pipeline.analytics.lines import Line, anchor_of, crossings, lines_of
-from service.pipeline.analytics.settings import Direction, LineSettings, Point
+from service.pipeline.count_settings import Direction, LineSettings, Point
 
 
 def line(points: list[Point], in_direction: Direction = "down") -> Line:

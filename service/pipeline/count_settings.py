@@ -1,7 +1,6 @@
 """Strict configuration of counting: a camera's lines (name -> LineSettings) and the counters' windows.
 
-Only pydantic and service.strict are imported here, so the file can move below `settings.py` in
-the pipeline's layers unchanged once DeviceSettings holds a camera's Lines.
+A base layer of the pipeline (beside rule_settings), so that settings.py can hold a camera's Lines.
 """
 
 from __future__ import annotations

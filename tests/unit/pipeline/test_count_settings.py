@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.pipeline.analytics.settings import CountingSettings, LineSettings
+from service.pipeline.count_settings import CountingSettings, LineSettings
 
 
 @pytest.mark.parametrize(
