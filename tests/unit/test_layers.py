@@ -20,6 +20,7 @@ ABOVE = ("service.app", "service.config", "service.api", "service.simulator", "s
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "edgex": ("service.vision", *ABOVE),
     "vision": ("service.edgex", "service.metrics", *ABOVE),
+    "streams": ("service.edgex", "service.vision", *ABOVE),
     "pipeline": ("service.app", "service.config", "service.api", "service.simulator"),
     "simulator": ("service.app", "service.config", "service.api"),
     "api": ("service.app", "service.config.loader"),
