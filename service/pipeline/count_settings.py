@@ -67,8 +67,11 @@ class LineSettings(StrictModel):
 
 
 class CountingSettings(StrictModel):
-    """What is counted, and the windows of peak occupancy and dwell percentiles."""
+    """What is counted, the windows of peaks, rates and dwell percentiles, and how often counts go out."""
 
+    Enabled: bool = Field(
+        default=True, description="Count on cameras with Lines or Zones; off: no counters, no readings."
+    )
     Labels: list[str] = Field(
         default=["person"], min_length=1, description="Labels counted; other sightings are ignored."
     )
@@ -80,4 +83,22 @@ class CountingSettings(StrictModel):
         gt=0,
         le=7 * 86400,
         description="Dwell p50/p95 are of visits that ended in this many seconds (newest 1000 per zone).",
+    )
+    RateWindowS: float = Field(
+        default=60,
+        gt=0,
+        le=86400,
+        description="EntriesRecent, ExitsRecent, InRecent and OutRecent count this many seconds back.",
+    )
+    PublishIntervalS: float = Field(
+        default=60,
+        gt=0,
+        le=86400,
+        description="Counts are published this often, and at once when they change.",
+    )
+    MinPublishGapS: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="Changes closer together than this go out in one event (0: every change at once).",
     )

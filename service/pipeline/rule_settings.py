@@ -68,10 +68,21 @@ class SensorCondition(StrictModel):
     WithinS: float = Field(
         default=0, ge=0, le=86400, description="Edge or activity window; 0 for an edge = this very reading."
     )
+    ForS: float = Field(
+        default=0,
+        ge=0,
+        le=86400,
+        description=(
+            "A comparison must have held this long without a break (e.g. occupancy > 5 for 60 s); "
+            "the rule is then also evaluated as time passes, not only on readings."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_value(self) -> SensorCondition:
         comparison = self.Op in {"eq", "ne", "gt", "ge", "lt", "le"}
+        if self.ForS > 0 and not comparison:
+            raise ValueError(f"ForS applies to comparisons (eq..le), not to Op {self.Op}")
         if comparison and self.Value is None:
             raise ValueError(f"Op {self.Op} needs a Value")
         if not comparison and self.Value is not None:
@@ -157,7 +168,13 @@ class RuleSettings(StrictModel):
 
     Name: str = Field(min_length=1, description="Unique rule name (letters, digits, . _ ~ -).")
     Enabled: bool = Field(default=True, description="Disabled rules are ignored.")
-    Cameras: list[str] = Field(default=[], description="Cameras the rule watches; [] = every camera.")
+    Cameras: list[str] = Field(
+        default=[],
+        description=(
+            "Cameras the rule watches; [] = every camera. A sensor rule may name one: its alerts "
+            "are that camera's (snapshot included)."
+        ),
+    )
     Model: str = Field(default="", description="Only this model's detections; '' = any model.")
     Detection: DetectionCondition | None = Field(default=None, description="Detection condition.")
     Sensors: list[SensorCondition] = Field(default=[], description="All must hold as well.")
@@ -182,6 +199,9 @@ class RuleSettings(StrictModel):
             raise ValueError(f"rule {self.Name}: a Trigger needs a Detection condition")
         if self.Trigger is not None and self.Cameras and self.Cameras != [self.Trigger.Camera]:
             raise ValueError(f"rule {self.Name}: Cameras must be empty or [Trigger.Camera]")
+        if self.kind == "sensor" and len(self.Cameras) > 1:
+            # A sensor rule's alert belongs to one camera at most (its snapshot, its lane).
+            raise ValueError(f"rule {self.Name}: a sensor rule names at most one camera")
         instant = [c for c in self.Sensors if c.Op in {"rising", "falling"} and c.WithinS == 0]
         if instant and self.Detection is not None:
             # Detection and fusion rules are evaluated on frames, never on the reading itself.

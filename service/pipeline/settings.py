@@ -6,11 +6,18 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.count_settings import CountingSettings, LineSettings
+from service.pipeline.rule_settings import UNRESERVED, RuleSettings
 from service.strict import StrictModel
 
 Point = tuple[float, float]
 Polygon = list[Point]
+
+
+def _check_counted_name(kind: str, name: str) -> None:
+    """Zone and line names become part of an EdgeX device name (<camera>.<name>)."""
+    if not UNRESERVED.match(name):
+        raise ValueError(f"{kind} name {name!r} may use only letters, digits and . _ ~ -")
 
 
 def _check_polygon(polygon: Polygon) -> Polygon:
@@ -50,15 +57,33 @@ class DeviceSettings(StrictModel):
     SnapshotCommand: str = Field(
         default="", description="core-command GET returning a Binary image/jpeg (e.g. ONVIF Snapshot)."
     )
-    Zones: dict[str, Polygon] = Field(default={}, description="Named polygons in frame fractions 0..1.")
+    Zones: dict[str, Polygon] = Field(
+        default={},
+        description="Named polygons in frame fractions 0..1 (names: letters, digits and . _ ~ -).",
+    )
+    Lines: dict[str, LineSettings] = Field(
+        default={},
+        description=(
+            "Named counting lines (names: letters, digits and . _ ~ -; not also a zone's): crossings "
+            "are counted in and out."
+        ),
+    )
     MotionMasks: list[Polygon] = Field(default=[], description="Areas ignored by the motion gate.")
 
     @field_validator("Zones")
     @classmethod
     def _check_zones(cls, zones: dict[str, Polygon]) -> dict[str, Polygon]:
-        for polygon in zones.values():
+        for name, polygon in zones.items():
+            _check_counted_name("zone", name)
             _check_polygon(polygon)
         return zones
+
+    @field_validator("Lines")
+    @classmethod
+    def _check_lines(cls, lines: dict[str, LineSettings]) -> dict[str, LineSettings]:
+        for name in lines:
+            _check_counted_name("line", name)
+        return lines
 
     @field_validator("MotionMasks")
     @classmethod
@@ -69,8 +94,13 @@ class DeviceSettings(StrictModel):
 
     @model_validator(mode="after")
     def _camera_fields_only_on_cameras(self) -> DeviceSettings:
-        if self.Role != "camera" and (self.Models or self.SnapshotCommand or self.Zones or self.MotionMasks):
-            raise ValueError("Models, SnapshotCommand, Zones and MotionMasks apply to cameras only")
+        camera_only = self.Models or self.SnapshotCommand or self.Zones or self.Lines or self.MotionMasks
+        if self.Role != "camera" and camera_only:
+            raise ValueError("Models, SnapshotCommand, Zones, Lines and MotionMasks apply to cameras only")
+        both = sorted(set(self.Zones) & set(self.Lines))
+        if both:
+            # Each becomes an analytics device <camera>.<name>: one name, one device.
+            raise ValueError(f"{', '.join(both)}: a zone and a line may not share a name")
         return self
 
 
@@ -126,6 +156,9 @@ class PipelineSettings(StrictModel):
     DefaultModel: str = Field(default="person", description="Model for cameras without Models.")
     Motion: MotionSettings = Field(default_factory=MotionSettings, description="Motion gate.")
     Tracking: TrackingSettings = Field(default_factory=TrackingSettings, description="Object tracking.")
+    Counting: CountingSettings = Field(
+        default_factory=CountingSettings, description="Line crossings, zone occupancy and dwell."
+    )
     Rules: list[RuleSettings] = Field(default=[], description="Rules, evaluated in order.")
     Outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="Durable outbox.")
     Snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, description="Snapshots.")

@@ -37,6 +37,8 @@ class LineState(StrictModel):
 
     In: int = Field(default=0, ge=0)
     Out: int = Field(default=0, ge=0)
+    InTimes: list[float] = Field(default=[], description="Recent crossings in (rate window).")
+    OutTimes: list[float] = Field(default=[], description="Recent crossings out (rate window).")
 
 
 class ZoneState(StrictModel):
@@ -46,6 +48,8 @@ class ZoneState(StrictModel):
     Exits: int = Field(default=0, ge=0)
     Occupancy: list[tuple[float, int]] = Field(default=[], description="(time_s, occupancy) changes.")
     Dwell: list[tuple[float, float]] = Field(default=[], description="(ended_s, dwell_s) of ended visits.")
+    EntryTimes: list[float] = Field(default=[], description="Recent entries (rate window).")
+    ExitTimes: list[float] = Field(default=[], description="Recent exits (rate window).")
 
 
 class CounterState(StrictModel):

@@ -20,6 +20,7 @@ The rules, in one place:
 - A track ends by the tracker's own rule (TrackingSettings): absent from MaxMissedFrames analysed
   frames and unseen for MaxMissedS seconds. The counter forgets a track when the tracker does, so an
   id the tracker carries through an occlusion neither exits nor enters again.
+- Rates: entries, exits and crossings in and out during the last Counting.RateWindowS.
 - Occupancy: tracks with an open visit, those in their grace period included. Peak: the highest
   occupancy in the last Counting.PeakWindowS. Dwell p50/p95: of visits that ended in the last
   Counting.DwellWindowS (the newest 1000 per zone).
@@ -55,7 +56,7 @@ from service.pipeline.analytics.records import (
     ZoneEntry,
     ZoneExit,
 )
-from service.pipeline.analytics.windows import DwellWindow, PeakWindow
+from service.pipeline.analytics.windows import DwellWindow, PeakWindow, RecentTimes
 from service.pipeline.count_settings import CountingSettings, LineSettings, Point
 from service.pipeline.settings import TrackingSettings
 
@@ -80,8 +81,18 @@ class _Track:
 class _Zone:
     peak: PeakWindow
     dwell: DwellWindow
+    entered: RecentTimes
+    exited: RecentTimes
     entries: int = 0
     exits: int = 0
+
+
+@dataclass(slots=True)
+class _LineCount:
+    crossed_in: RecentTimes
+    crossed_out: RecentTimes
+    ins: int = 0
+    outs: int = 0
 
 
 @dataclass(slots=True)
@@ -111,7 +122,7 @@ class CameraCounter:
         self._setup = setup
         self._labels = frozenset(setup.counting.Labels)
         self._lines: tuple[Line, ...] = lines_of(setup.lines)
-        self._line_counts: dict[str, list[int]] = {line.name: [0, 0] for line in self._lines}
+        self._line_counts: dict[str, _LineCount] = {line.name: self._new_line() for line in self._lines}
         self._zones: dict[str, _Zone] = {name: self._new_zone() for name in setup.zones}
         self._tracks: dict[int, _Track] = {}
         self._restored: list[_Track] = []
@@ -135,7 +146,10 @@ class CameraCounter:
 
     def counts(self, now_s: float) -> CameraCounts:
         """Totals per line and zone now, and the visits still open."""
-        lines = tuple(LineCounts(name, ins, outs) for name, (ins, outs) in self._line_counts.items())
+        lines = tuple(
+            LineCounts(name, c.ins, c.outs, c.crossed_in.count(now_s), c.crossed_out.count(now_s))
+            for name, c in self._line_counts.items()
+        )
         zones = tuple(self._zone_counts(name, zone, now_s) for name, zone in self._zones.items())
         dwelling = tuple(
             TrackDwell(
@@ -150,13 +164,20 @@ class CameraCounter:
         """Everything the counts depend on, for the state file."""
         return CounterState(
             UpdatedS=self._updated_s,
-            Lines={name: LineState(In=ins, Out=outs) for name, (ins, outs) in self._line_counts.items()},
+            Lines={
+                name: LineState(
+                    In=c.ins, Out=c.outs, InTimes=list(c.crossed_in.times), OutTimes=list(c.crossed_out.times)
+                )
+                for name, c in self._line_counts.items()
+            },
             Zones={
                 name: ZoneState(
                     Entries=zone.entries,
                     Exits=zone.exits,
                     Occupancy=list(zone.peak.changes),
                     Dwell=list(zone.dwell.samples),
+                    EntryTimes=list(zone.entered.times),
+                    ExitTimes=list(zone.exited.times),
                 )
                 for name, zone in self._zones.items()
             },
@@ -170,7 +191,7 @@ class CameraCounter:
         counter._updated_s = state.UpdatedS
         for name, line in state.Lines.items():
             if name in counter._line_counts:
-                counter._line_counts[name] = [line.In, line.Out]
+                counter._line_counts[name] = counter._new_line(line)
         for name, stored in state.Zones.items():
             if name in counter._zones:
                 counter._zones[name] = counter._new_zone(stored)
@@ -181,17 +202,37 @@ class CameraCounter:
     def _zone_counts(name: str, zone: _Zone, now_s: float) -> ZoneCounts:
         dwell_count, p50, p95 = zone.dwell.percentiles(now_s)
         occupancy, peak = zone.peak.current, zone.peak.peak(now_s)
-        return ZoneCounts(name, occupancy, peak, zone.entries, zone.exits, dwell_count, p50, p95)
+        return ZoneCounts(
+            name,
+            occupancy,
+            peak,
+            zone.entries,
+            zone.exits,
+            dwell_count,
+            p50,
+            p95,
+            zone.entered.count(now_s),
+            zone.exited.count(now_s),
+        )
 
     def _new_zone(self, stored: ZoneState | None = None) -> _Zone:
         settings = self._setup.counting
-        if stored is None:
-            return _Zone(PeakWindow(settings.PeakWindowS), DwellWindow(settings.DwellWindowS))
+        stored = stored or ZoneState()
+        rate_s = settings.RateWindowS
         return _Zone(
             PeakWindow(settings.PeakWindowS, stored.Occupancy),
             DwellWindow(settings.DwellWindowS, stored.Dwell),
+            RecentTimes(rate_s, stored.EntryTimes),
+            RecentTimes(rate_s, stored.ExitTimes),
             stored.Entries,
             stored.Exits,
+        )
+
+    def _new_line(self, stored: LineState | None = None) -> _LineCount:
+        stored = stored or LineState()
+        rate_s = self._setup.counting.RateWindowS
+        return _LineCount(
+            RecentTimes(rate_s, stored.InTimes), RecentTimes(rate_s, stored.OutTimes), stored.In, stored.Out
         )
 
     def _follow(self, sighting: Sighting, anchor: Point, frame: _Frame) -> None:
@@ -210,7 +251,9 @@ class CameraCounter:
             visit = track.visits.get(name)
             if visit is None:
                 track.visits[name] = _Visit(frame.time_s, frame.time_s)
-                self._zones[name].entries += 1
+                zone = self._zones[name]
+                zone.entries += 1
+                zone.entered.add(frame.time_s)
                 frame.entries.append(ZoneEntry(name, track.track_id, track.label, frame.time_s))
             else:
                 visit.last_inside_s = frame.time_s
@@ -218,7 +261,13 @@ class CameraCounter:
     def _cross(self, track: _Track, anchor: Point, frame: _Frame) -> None:
         for line in self._lines:
             for direction in crossings(line, track.anchor, anchor):
-                self._line_counts[line.name][0 if direction == "in" else 1] += 1
+                count = self._line_counts[line.name]
+                if direction == "in":
+                    count.ins += 1
+                    count.crossed_in.add(frame.time_s)
+                else:
+                    count.outs += 1
+                    count.crossed_out.add(frame.time_s)
                 frame.crossings.append(
                     LineCrossing(line.name, track.track_id, track.label, direction, frame.time_s)
                 )
@@ -245,6 +294,7 @@ class CameraCounter:
         dwell_s = visit.last_inside_s - visit.entered_s
         zone = self._zones[name]
         zone.exits += 1
+        zone.exited.add(frame.time_s)
         zone.dwell.add(frame.time_s, dwell_s)
         frame.exits.append(ZoneExit(name, track.track_id, track.label, frame.time_s, dwell_s, reason))
 
@@ -256,6 +306,11 @@ class CameraCounter:
         for name, zone in self._zones.items():
             zone.peak.record(now_s, occupancy[name])
             zone.dwell.prune(now_s)
+            zone.entered.prune(now_s)
+            zone.exited.prune(now_s)
+        for line in self._line_counts.values():
+            line.crossed_in.prune(now_s)
+            line.crossed_out.prune(now_s)
 
 
 def _track_state(track: _Track) -> TrackState:

@@ -63,6 +63,8 @@ class LineCounts:
     line: str
     in_count: int
     out_count: int
+    in_recent: int = 0  # in the last Counting.RateWindowS
+    out_recent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class ZoneCounts:
     dwell_count: int  # ended visits in the last Counting.DwellWindowS (newest 1000)
     dwell_p50_s: float | None  # None while dwell_count is 0
     dwell_p95_s: float | None
+    entries_recent: int = 0  # in the last Counting.RateWindowS
+    exits_recent: int = 0
 
 
 @dataclass(frozen=True, slots=True)

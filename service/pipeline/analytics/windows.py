@@ -1,8 +1,10 @@
-"""Sliding windows of one zone: the peak of its occupancy, and the dwell of visits that ended.
+"""Sliding windows of a zone or line: the peak of its occupancy, the dwell of visits that ended, and
+the times of recent entries, exits and crossings (their rate).
 
-Both keep only what their window still needs, so a zone's state stays small on disk: occupancy as
+Each keeps only what its window still needs, so the state stays small on disk: occupancy as
 change points (the value in effect when the window starts, then every change after it), dwell as
-(ended_s, dwell_s) samples, the newest MAX_DWELL_SAMPLES of them.
+(ended_s, dwell_s) samples, the newest MAX_DWELL_SAMPLES of them, recent events as their times, the
+newest MAX_RECENT_TIMES of them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 MAX_DWELL_SAMPLES = 1000
+MAX_RECENT_TIMES = 10000
 
 
 class PeakWindow:
@@ -83,3 +86,32 @@ class DwellWindow:
             return 0, None, None
         p50, p95 = np.percentile(np.array(dwell, np.float64), [50, 95])
         return len(dwell), float(p50), float(p95)
+
+
+class RecentTimes:
+    """Times of events; count(now) is how many happened during (now - window_s, now]."""
+
+    def __init__(self, window_s: float, times: Iterable[float] = ()) -> None:
+        self._window_s = window_s
+        self._times: deque[float] = deque(times, maxlen=MAX_RECENT_TIMES)
+
+    @property
+    def times(self) -> tuple[float, ...]:
+        """Event times, oldest first: what to store."""
+        return tuple(self._times)
+
+    def add(self, time_s: float) -> None:
+        """Record an event, then forget those older than the window."""
+        self._times.append(time_s)
+        self.prune(time_s)
+
+    def prune(self, now_s: float) -> None:
+        """Forget events before the window."""
+        start = now_s - self._window_s
+        while self._times and self._times[0] <= start:
+            self._times.popleft()
+
+    def count(self, now_s: float) -> int:
+        """Events in the window ending now."""
+        start = now_s - self._window_s
+        return sum(1 for time_s in self._times if time_s > start)

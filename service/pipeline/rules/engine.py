@@ -11,6 +11,11 @@ A new alert needs a fresh (non-stationary, unless the rule allows it) match that
 an active alert is kept alive by any match, stationary or not, and ends EndAfterS after its last one.
 Fusion rules open a window on a sensor edge; "seen" fires on the first match inside it, "absent"
 fires when it closes without one.
+A sensor condition with ForS holds once its comparison has held that long without a break (from
+the reading that made it true; after a restart, from the first evaluation that finds it true). A
+sensor rule with such a condition is evaluated on every tick as well, so it fires when the time is
+up and its alert stays alive while the conditions hold. A sensor rule that names a camera keeps
+its lane with that camera: its alerts are that camera's.
 """
 
 from __future__ import annotations
@@ -113,6 +118,8 @@ class _Rule:
             DetectionFilter(settings.Detection, settings.Model) if settings.Detection is not None else None
         )
         self.hours = ActiveHours(settings.ActiveHours)
+        self.held = self.kind == "sensor" and any(c.ForS > 0 for c in settings.Sensors)
+        self.lane_camera = settings.Cameras[0] if self.kind == "sensor" and settings.Cameras else ""
 
     def watches(self, camera: str) -> bool:
         if self.settings.Trigger is not None:
@@ -131,6 +138,7 @@ class RuleEngine:
         self._sensors = sensors
         self._lanes = lanes if lanes is not None else LaneTable()
         self._windows: dict[str, _Window] = {}
+        self._held_since: dict[tuple[str, int], float] = {}  # (rule, condition index) -> since when
 
     def resume(self, stored: Sequence[StoredAlert], ended: Sequence[Alert] = ()) -> list[StoredAlert]:
         """Take back active alerts from before a restart: each lane continues its alert (same id,
@@ -184,6 +192,7 @@ class RuleEngine:
         out = _Collector()
         now = update.state.updated_s
         state = update.state
+        self._note_holds(update, now)
         for rule in self._rules:
             trigger = rule.settings.Trigger
             if trigger is not None:
@@ -198,14 +207,19 @@ class RuleEngine:
                     if trigger.RequestFrame:
                         out.requests.append(trigger.Camera)
             elif rule.kind == "sensor" and self._sensors_hold(rule, update, now):
-                summary = f"{rule.name}: sensor conditions hold"
-                self._hit(rule, self._lanes.lanes(""), now, (), None, summary, out)
+                self._hit(
+                    rule, self._lanes.lanes(rule.lane_camera), now, (), None, self._held_summary(rule), out
+                )
         return out.output()
 
     def tick(self, now_s: float) -> RuleOutput:
         """Close expired fusion windows and end alerts past their quiet period."""
         out = _Collector()
         for rule in self._rules:
+            if rule.held and self._sensors_hold(rule, None, now_s):
+                self._hit(
+                    rule, self._lanes.lanes(rule.lane_camera), now_s, (), None, self._held_summary(rule), out
+                )
             window = self._windows.get(rule.name)
             trigger = rule.settings.Trigger
             if window is None or trigger is None or now_s < window.end_s:
@@ -338,7 +352,44 @@ class RuleEngine:
         lane.last_emit_s = alert.updated_s
 
     def _sensors_hold(self, rule: _Rule, update: SensorUpdate | None, now: float) -> bool:
-        return all(sensor_holds(c, self._sensors, update, now) for c in rule.settings.Sensors)
+        for index, condition in enumerate(rule.settings.Sensors):
+            if not sensor_holds(condition, self._sensors, update, now):
+                return False
+            if condition.ForS > 0:
+                since = self._held_since.setdefault((rule.name, index), now)
+                if now - since < condition.ForS:
+                    return False
+        return True
+
+    def _note_holds(self, update: SensorUpdate, now: float) -> None:
+        """Start or break the hold time of every ForS condition on the updated resource."""
+        state = update.state
+        for rule in self._rules:
+            for index, condition in enumerate(rule.settings.Sensors):
+                if condition.ForS <= 0 or (condition.Device, condition.Resource) != (
+                    state.device,
+                    state.resource,
+                ):
+                    continue
+                if sensor_holds(condition, self._sensors, update, now):
+                    self._held_since.setdefault((rule.name, index), now)
+                else:
+                    self._held_since.pop((rule.name, index), None)
+
+    def _held_summary(self, rule: _Rule) -> str:
+        """'rule: cam.checkout/Occupancy gt 5 for 60 s (6)': each condition and the value it saw."""
+        parts = []
+        for condition in rule.settings.Sensors:
+            state = self._sensors.get(condition.Device, condition.Resource)
+            test = f"{condition.Device}/{condition.Resource} {condition.Op}"
+            if condition.Value is not None:
+                test += f" {condition.Value}"
+            if condition.ForS > 0:
+                test += f" for {condition.ForS:g} s"
+            if state is not None and condition.Op not in {"rising", "falling", "active_within"}:
+                test += f" ({state.value})"
+            parts.append(test)
+        return f"{rule.name}: {'; '.join(parts)}"
 
     def _lane(self, rule: _Rule, lanes: Lanes) -> Lane:
         lane = lanes.by_rule.get(rule.name)

@@ -13,6 +13,10 @@ open when the service comes back makes a "rising" edge on its next reading, and 
 windows for a door nobody opened. The SensorTable writes them in batches (about once a second), so
 a busy sensor costs one row write per flush, not one per reading.
 
+Counters (analytics): each camera's CameraCounter as its CounterState (JSON through pydantic), so line
+counts, zone totals, peaks and dwell samples carry over a restart; written with the sensor states'
+flush, for the cameras whose counts changed.
+
 A row that no longer reads (another version wrote it) is skipped and logged; the rest loads.
 """
 
@@ -27,6 +31,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from service.pipeline.analytics.counter_state import CounterState
 from service.pipeline.errors import StateStoreError
 from service.pipeline.state.records import Alert, SensorState, StoredAlert
 from service.pipeline.state.sqlite_file import open_database
@@ -35,6 +40,7 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 _ALERT = TypeAdapter(Alert)
 _SENSOR_STATE = TypeAdapter(SensorState)
+_COUNTER_STATE = TypeAdapter(CounterState)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id TEXT PRIMARY KEY,
@@ -50,6 +56,10 @@ CREATE TABLE IF NOT EXISTS sensor_states (
     resource TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (device, resource)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    camera TEXT PRIMARY KEY,
+    body TEXT NOT NULL
 );
 """
 
@@ -106,6 +116,25 @@ class StateStore:
         rows = self._select("SELECT device, resource, body FROM sensor_states")
         parsed = (self._parse(_SENSOR_STATE, body, f"sensor state {dev}/{res}") for dev, res, body in rows)
         return [state for state in parsed if state is not None]
+
+    def save_counters(self, counters: Iterable[tuple[str, CounterState]]) -> None:
+        """Insert or replace each camera's counter state, in one transaction."""
+        rows = [(camera, state.model_dump_json()) for camera, state in counters]
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?)", rows)
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"cannot write {len(rows)} counter(s) to {self.path}: {exc}") from exc
+
+    def load_counters(self) -> dict[str, CounterState]:
+        """Every stored counter state by camera (unreadable ones skipped and logged)."""
+        rows = self._select("SELECT camera, body FROM counters")
+        parsed = (
+            (camera, self._parse(_COUNTER_STATE, body, f"counter of {camera}")) for camera, body in rows
+        )
+        return {camera: state for camera, state in parsed if state is not None}
 
     def close(self) -> None:
         """Close the database."""
