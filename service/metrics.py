@@ -87,6 +87,15 @@ class Metrics:
         self.rest_errors_total = Counter(
             "rest_errors_total", "REST responses with status >= 400", ["route"], registry=r
         )
+        self.zone_occupancy = Gauge(
+            "zone_occupancy", "Tracked objects in a zone now", ["camera", "zone"], registry=r
+        )
+        self.line_crossings_total = Counter(
+            "line_crossings_total", "Line crossings", ["camera", "line", "direction"], registry=r
+        )
+        self.zone_entries_total = Counter(
+            "zone_entries_total", "Zone entries", ["camera", "zone"], registry=r
+        )
         self.telemetry: dict[str, MetricWrapperBase] = {
             "MessagesReceived": self.messages_received_total,
             "InvalidMessagesReceived": self.invalid_messages_total,

@@ -7,6 +7,8 @@
     GET /api/v3/cameras/{name}/snapshot.jpg                latest annotated snapshot
     GET /api/v3/outbox[?limit=N]                           counts, pending, dead letters, delivered
     GET /api/v3/sensors                                    the sensor-state table
+    GET /api/v3/analytics                                  line and zone counts of every counting camera
+    GET /api/v3/analytics/{camera}                         one camera's counts (404 if it counts nothing)
     GET /  and /ui/{app.js,style.css}                      the UI (no build step)
 
 Errors are EdgeX BaseResponse JSON. Times are nanoseconds since the epoch, like EdgeX `origin`.
@@ -24,7 +26,9 @@ from pydantic import BaseModel, Field
 
 from service.api.responses import API_VERSION, base_response
 from service.pipeline.actions.outbox import OutboxItem, State
+from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
+from service.pipeline.identity import analytics_device
 from service.pipeline.state.alert_wire import WireAlert, WireDetection, ns, wire_alert, wire_detection
 from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 
@@ -45,6 +49,7 @@ class VisionView(Protocol):
     def outbox_counts(self) -> dict[State, int]: ...
     def outbox_items(self, state: State, limit: int) -> list[OutboxItem]: ...
     def sensor_states(self) -> list[SensorState]: ...
+    def counts(self) -> dict[str, CameraCounts]: ...
 
 
 class ActionOut(BaseModel):
@@ -139,6 +144,50 @@ def outbox_item_out(item: OutboxItem) -> dict[str, object]:
     }
 
 
+def counts_out(camera: str, counts: CameraCounts) -> dict[str, object]:
+    """A camera's counts as REST shows them (times in ns, dwell in seconds)."""
+    return {
+        "camera": camera,
+        "lines": [
+            {
+                "line": c.line,
+                "device": analytics_device(camera, c.line),
+                "in": c.in_count,
+                "out": c.out_count,
+                "inRecent": c.in_recent,
+                "outRecent": c.out_recent,
+            }
+            for c in counts.lines
+        ],
+        "zones": [
+            {
+                "zone": z.zone,
+                "device": analytics_device(camera, z.zone),
+                "occupancy": z.occupancy,
+                "peakOccupancy": z.peak_occupancy,
+                "entries": z.entries,
+                "exits": z.exits,
+                "entriesRecent": z.entries_recent,
+                "exitsRecent": z.exits_recent,
+                "dwellCount": z.dwell_count,
+                "dwellP50S": z.dwell_p50_s,
+                "dwellP95S": z.dwell_p95_s,
+            }
+            for z in counts.zones
+        ],
+        "dwelling": [
+            {
+                "zone": d.zone,
+                "trackId": d.track_id,
+                "label": d.label,
+                "enteredAt": ns(d.entered_s),
+                "dwellS": round(d.dwell_s, 3),
+            }
+            for d in counts.dwelling
+        ],
+    }
+
+
 def _jpeg(data: bytes | None, what: str) -> Response:
     if data is None:
         return base_response(404, f"no snapshot for {what}", None)
@@ -211,6 +260,18 @@ def vision_router(view: VisionView) -> APIRouter:
             for s in view.sensor_states()
         ]
         return {"apiVersion": API_VERSION, "statusCode": 200, "sensors": rows}
+
+    @router.get(f"{API_BASE}/analytics")
+    def analytics() -> dict[str, object]:
+        rows = [counts_out(camera, counts) for camera, counts in view.counts().items()]
+        return {"apiVersion": API_VERSION, "statusCode": 200, "cameras": rows}
+
+    @router.get(f"{API_BASE}/analytics/{{camera}}", response_model=None)
+    def camera_analytics(camera: str) -> dict[str, object] | Response:
+        counts = view.counts().get(camera)
+        if counts is None:
+            return base_response(404, f"camera {camera} counts no lines or zones", None)
+        return {"apiVersion": API_VERSION, "statusCode": 200, **counts_out(camera, counts)}
 
     @router.get("/", include_in_schema=False)
     def index() -> HTMLResponse:

@@ -2,8 +2,9 @@
 
 bus / HTTP trigger -> ingest.EventIngress -> camera slots (frames) | control queue (readings)
 workers: slot -> decode -> motion gate -> Engine.submit -> control queue
-control: track -> snapshot -> rules -> alert book -> outbox (control/stages.py)
-delivery (one thread per kind): outbox -> bus publish | core-command | support-notifications
+control: track -> count -> snapshot -> rules -> alert book -> outbox (control/stages.py)
+delivery (one thread per kind): outbox -> bus publish (results, analytics) | core-command |
+support-notifications
 
 `Pipeline` is what the composition root holds: the ingress (events in), the read-only view
 (REST), and start/stop (lifecycle.py).
@@ -72,7 +73,7 @@ def assemble(deps: PipelineDeps) -> Parts:
     sensors = SensorTable(state)
     alerts = AlertBook(settings.RecentAlerts, state)
     analyser = FrameAnalyser(settings, deps.engine, deps.clock)
-    cameras = CameraTable(settings, analyser.new_state, metrics)
+    cameras = CameraTable(settings, analyser.new_state, metrics, stored_counters=state.load_counters())
     snapshots = SnapshotStore(deps.state_dir / settings.Snapshots.Dir, settings.Snapshots)
     outbox = Outbox(deps.state_dir / settings.Outbox.File, settings.Outbox, deps.clock)
 
@@ -86,7 +87,8 @@ def assemble(deps: PipelineDeps) -> Parts:
 
     def on_outcome(item: OutboxItem, outcome: ActionOutcome) -> None:
         metrics.actions_total.labels(item.kind, outcome.outcome).inc()
-        alerts.record_action(item.alert_id, outcome)
+        if item.alert_id:  # analytics rows belong to no alert
+            alerts.record_action(item.alert_id, outcome)
 
     delivery = {kind: DeliveryWorker(outbox, kind, senders[kind], on_outcome, deps.clock) for kind in KINDS}
     control = ControlLoop(
@@ -97,6 +99,7 @@ def assemble(deps: PipelineDeps) -> Parts:
             outbox,
             snapshots,
             cameras,
+            state,
             metrics,
             on_enqueued=lambda kind: delivery[kind].wake(),
             request_frame=requester.request,

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 RESULT_DEVICE = "app-vision"
 RESULT_PROFILE = "app-vision-result"
 RESULT_SERVICE = "app-vision"
+# Counting readings (device-profiles/app-vision-analytics.yaml): one device per zone or line.
+ANALYTICS_PROFILE = "app-vision-analytics"
+ZONE_SOURCE: Final = "ZoneCounts"
+LINE_SOURCE: Final = "LineCounts"
+
+
+def analytics_device(camera: str, name: str) -> str:
+    """The device of a camera's zone or line in analytics readings: <camera>.<name>."""
+    return f"{camera}.{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.pipeline.actions.outbox import OutboxItem, State
+from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.parts import Parts
 from service.pipeline.state.records import Alert, SensorState
@@ -61,3 +62,7 @@ class PipelineView:
     def sensor_states(self) -> list[SensorState]:
         """The sensor-state table."""
         return self._parts.sensors.snapshot()
+
+    def counts(self) -> dict[str, CameraCounts]:
+        """The latest line and zone counts of every counting camera, by name."""
+        return self._parts.cameras.counts()

@@ -3,7 +3,8 @@
 Schemas come from shared/edgex/openapi/core-metadata.yaml (CreateDeviceProfile, CreateDevice),
 made strict (unknown keys rejected). One deliberate widening: the spec's valueType enum omits
 `Object`/`ObjectArray`, which go-mod-core-contracts (common.ValueTypeObject) and the real services
-accept (device-rest's sample-json, device-virtual's Fixed-Object-Device, our app-vision-result).
+accept (device-rest's sample-json, device-virtual's Fixed-Object-Device, our app-vision-result and
+app-vision-analytics).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def _yaml(path: Path) -> Any:
 
 def _profile_files() -> list[Path]:
     files = [p for svc in SERVICES for p in sorted((PROFILES_ROOT / svc / "profiles").glob("*.y*ml"))]
-    result = PROFILES_ROOT / "app-vision-result.yaml"
-    return [*files, result] if result.is_file() else files
+    ours = [PROFILES_ROOT / "app-vision-result.yaml", PROFILES_ROOT / "app-vision-analytics.yaml"]
+    return [*files, *(path for path in ours if path.is_file())]
 
 
 def _device_files() -> list[Path]:

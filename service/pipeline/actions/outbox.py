@@ -109,6 +109,14 @@ class Outbox:
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def pending_count(self, kind: str) -> int:
+        """Pending actions of a kind (due or waiting for a retry)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind = ?", (kind,)
+            ).fetchone()
+        return int(row[0])
+
     def mark_delivered(self, row_id: int, latency_ms: float, result: str) -> None:
         """The peer accepted the action."""
         with self._lock:

@@ -3,6 +3,7 @@
     event         EventPayload         the result event's readings (ResultAlert, ResultDetection)
     command       CommandPayload       a core-command set
     notification  NotificationPayload  a support-notifications notification
+    analytics     CountPayload         a zone's or line's counts (count_event.py)
 
 Keys are the ones the rows have always had, so a row written by an earlier version still reads
 (key order and spacing are not part of the format). A row that does not read is corrupt: the
@@ -11,7 +12,7 @@ reader raises PermanentActionError, and the outbox dead-letters it.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
 
@@ -80,8 +81,33 @@ class NotificationPayload(WireModel):
     requestId: str = Field(description="Derived from the idempotency key: a resend is recognisable.")
 
 
-ActionPayload = EventPayload | CommandPayload | NotificationPayload
-P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload)
+class CountNumber(WireModel):
+    """A numeric reading."""
+
+    resource: str = Field(description="Resource name in the profile.")
+    valueType: Literal["Int64", "Float64"] = Field(description="Int64 for counts, Float64 for seconds.")
+    value: int | float = Field(description="The value.")
+
+
+class CountObject(WireModel):
+    """An Object reading: one crossing, entry or exit."""
+
+    resource: Literal["Crossing", "ZoneEntry", "ZoneExit"] = Field(description="Resource name.")
+    value: dict[str, str | int | float] = Field(description="Its objectValue.")
+
+
+class CountPayload(WireModel):
+    """One analytics event's content, without ids."""
+
+    device: str = Field(description="<camera>.<zone or line name>.")
+    source: Literal["ZoneCounts", "LineCounts"] = Field(description="The event's sourceName.")
+    origin: int = Field(description="When the counts were taken (ns); every reading's origin.")
+    numbers: tuple[CountNumber, ...] = Field(description="Numeric readings, in profile order.")
+    objects: tuple[CountObject, ...] = Field(default=(), description="Events since the last publish.")
+
+
+ActionPayload = EventPayload | CommandPayload | NotificationPayload | CountPayload
+P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload, CountPayload)
 
 
 def write_payload(payload: ActionPayload) -> str:

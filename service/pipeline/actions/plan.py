@@ -20,7 +20,8 @@ from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.state.records import AlertChange
 
 KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION = "event", "command", "notification"
-KINDS = (KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION)
+KIND_ANALYTICS = "analytics"  # counting readings (count_event.py): not an alert's, so alert id ''
+KINDS = (KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION, KIND_ANALYTICS)
 _KEY_NAMESPACE = uuid.UUID("6f1d5a38-2f4e-4d55-9a43-1c7e0f0b9a11")
 
 

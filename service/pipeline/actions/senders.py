@@ -15,13 +15,20 @@ from service.edgex.errors import BusUnavailable, DecodeError, PeerRejected, Peer
 from service.edgex.notifications import Notification
 from service.edgex.topics import event_topic
 from service.edgex.wire_format import WireFormat
+from service.pipeline.actions.count_event import build_count_request
 from service.pipeline.actions.delivery import Sender
 from service.pipeline.actions.outbox import OutboxItem
-from service.pipeline.actions.payloads import CommandPayload, EventPayload, NotificationPayload, read_payload
-from service.pipeline.actions.plan import KIND_COMMAND, KIND_EVENT, KIND_NOTIFICATION
+from service.pipeline.actions.payloads import (
+    CommandPayload,
+    CountPayload,
+    EventPayload,
+    NotificationPayload,
+    read_payload,
+)
+from service.pipeline.actions.plan import KIND_ANALYTICS, KIND_COMMAND, KIND_EVENT, KIND_NOTIFICATION
 from service.pipeline.actions.result_event import build_result_request
 from service.pipeline.errors import ActionError, PermanentActionError
-from service.pipeline.identity import RESULT_DEVICE, RESULT_PROFILE, RESULT_SERVICE
+from service.pipeline.identity import ANALYTICS_PROFILE, RESULT_DEVICE, RESULT_PROFILE, RESULT_SERVICE
 from service.pipeline.state.snapshot_store import SnapshotStore
 
 
@@ -56,6 +63,7 @@ class ActionSenders:
             KIND_EVENT: self.send_event,
             KIND_COMMAND: self.send_command,
             KIND_NOTIFICATION: self.send_notification,
+            KIND_ANALYTICS: self.send_counts,
         }
 
     def send_event(self, item: OutboxItem) -> str:
@@ -75,6 +83,25 @@ class ActionSenders:
             RESULT_SERVICE,
             RESULT_PROFILE,
             RESULT_DEVICE,
+            req.event.source_name,
+            escape=wire.name_field_escape,
+        )
+        try:
+            self._deps.bus.publish(topic, envelope)
+        except BusUnavailable as exc:
+            raise ActionError(f"bus unavailable: {exc}") from exc
+        return req.event.id
+
+    def send_counts(self, item: OutboxItem) -> str:
+        """Publish an analytics event with a fresh id; returns the id."""
+        req = build_count_request(read_payload(CountPayload, item.payload))
+        wire = self._deps.wire
+        envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
+        topic = event_topic(
+            self._deps.base_topic,
+            RESULT_SERVICE,
+            ANALYTICS_PROFILE,
+            req.event.device_name,
             req.event.source_name,
             escape=wire.name_field_escape,
         )

@@ -2,9 +2,10 @@
 
 A CameraState holds everything the pipeline keeps of one camera: its latest-frame slot, what the
 analyser keeps (motion gate, decode factor), its tracker and zones, its latest annotated snapshot,
-its counters and its rule lanes. Who touches what: the slot under the slot table's lock (bus
-thread and workers), the analysis state by the one worker holding the camera, the tracker and
-lanes by the control thread only; counters and the snapshot under the table's lock (REST reads).
+its frame counters, its line and zone counter (analytics) and its rule lanes. Who touches what: the
+slot under the slot table's lock (bus thread and workers), the analysis state by the one worker
+holding the camera, the tracker, the line and zone counter and the lanes by the control thread
+only; frame counters, the latest counts and the snapshot under the table's lock (REST reads).
 
 The CameraTable is the frame intake of ingest (put_frame) and the lane source of the rule engine.
 It holds at most MAX_CAMERAS cameras: a frame of one more is dropped and counted, not stored.
@@ -22,6 +23,7 @@ from service.pipeline.analysis.analyser import AnalysisState
 from service.pipeline.analysis.sighting import FrameView
 from service.pipeline.analysis.tracking import Tracker
 from service.pipeline.analysis.zones import Polygon
+from service.pipeline.analytics import CameraCounter, CameraCounts, CounterSetup, CounterState
 from service.pipeline.cameras.status import CameraCounters, CameraStatus, fps
 from service.pipeline.ingest.frame import DropReason, Frame
 from service.pipeline.ingest.frame_slots import FrameSlot, LatestFrameSlots
@@ -45,6 +47,8 @@ class CameraState:
     slot: FrameSlot = field(default_factory=FrameSlot)
     counters: CameraCounters = field(default_factory=CameraCounters)
     latest: Snapshot | None = None
+    counter: CameraCounter | None = None  # with Lines or Zones, unless Counting is off
+    counts: CameraCounts | None = None  # the counter's latest counts, for REST
 
     def snapshot_due(self, now_s: float, every_s: float) -> bool:
         """Whether the latest snapshot is older than every_s (or there is none)."""
@@ -61,8 +65,10 @@ class CameraTable:
         new_analysis: Callable[[str], AnalysisState],
         metrics: Metrics,
         max_cameras: int = MAX_CAMERAS,
+        stored_counters: Mapping[str, CounterState] | None = None,
     ) -> None:
         self._settings = settings
+        self._stored_counters = dict(stored_counters or {})
         self._new_analysis = new_analysis
         self._metrics = metrics
         self._max_cameras = max_cameras
@@ -94,8 +100,28 @@ class CameraTable:
                 device.Zones if device is not None else {},
                 Lanes(name),
             )
+            camera.counter = self._new_counter(name)
             self._cameras[name] = camera
             return camera
+
+    def _new_counter(self, name: str) -> CameraCounter | None:
+        """The camera's line and zone counter, resumed from the state file when it was stored."""
+        settings, device = self._settings, self._settings.Devices.get(name)
+        if not settings.Counting.Enabled or device is None or not (device.Lines or device.Zones):
+            return None
+        setup = CounterSetup(device.Lines, tuple(device.Zones), settings.Counting, settings.Tracking)
+        stored = self._stored_counters.pop(name, None)
+        return CameraCounter(setup) if stored is None else CameraCounter.from_state(setup, stored)
+
+    def set_counts(self, camera: CameraState, counts: CameraCounts) -> None:
+        """Replace the camera's latest counts (control thread)."""
+        with self._lock:
+            camera.counts = counts
+
+    def counts(self) -> dict[str, CameraCounts]:
+        """The latest counts of every counting camera, by name."""
+        with self._lock:
+            return {name: c.counts for name, c in sorted(self._cameras.items()) if c.counts is not None}
 
     def put_frame(self, frame: Frame) -> None:
         """A frame came in (FrameIntake of ingest): count it and put it in its camera's slot."""

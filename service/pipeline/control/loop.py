@@ -1,10 +1,12 @@
 """Control loop: the one thread that owns the rule engine and runs the control chains.
 
-Analysed frames (from the workers) and sensor readings (from the bus thread) arrive on one queue
-and are handled in arrival order, each by its chain (control/stages.py). Sensor readings are never
+Analysed frames (from the workers) and sensor readings (from the bus thread, and the counts of
+counting cameras: control/count_output.py) arrive on one queue and are handled in arrival order,
+each by its chain (control/stages.py). Sensor readings are never
 dropped here (the queue is unbounded; frames are bounded upstream by the latest-frame slots, so only
 sensor traffic can grow it). Every TICK_S the tick chain runs (fusion windows, quiet periods); every
-GAUGE_EVERY_S changed sensor states are written and the outbox and queue-depth gauges refreshed.
+GAUGE_EVERY_S changed sensor states and counters are written, counts recomputed and the outbox and
+queue-depth gauges refreshed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from service.pipeline.analysis.sighting import AnalysedFrame, FrameView, StillFr
 from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.chain import Chain
 from service.pipeline.control.context import CameraResult, ControlItem, context_for
+from service.pipeline.control.count_output import CountOutput, CountOutputDeps
 from service.pipeline.control.stages import (
+    Count,
     Evaluate,
     KeepAnalysing,
     LatestSnapshot,
@@ -38,6 +42,7 @@ from service.pipeline.state.alert_book import AlertBook
 from service.pipeline.state.records import AlertChange
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
+from service.pipeline.state.state_store import StateStore
 
 LOG = logging.getLogger(__name__)
 TICK_S = 0.1
@@ -54,6 +59,7 @@ class ControlDeps:
     outbox: Outbox
     snapshots: SnapshotStore
     cameras: CameraTable
+    state: StateStore  # counters are written here
     metrics: Metrics
     on_enqueued: Callable[[str], None]  # wake the delivery worker of an action kind
     request_frame: Callable[[str], None]  # a fusion rule wants a frame of this camera now
@@ -74,9 +80,16 @@ class ControlLoop:
         requests = RequestFrames(deps.request_frame)
         self._observe = Observe(deps.metrics, deps.clock)
         metrics = deps.metrics
+        self._queue: queue.Queue[ControlItem | None] = queue.Queue()
+        self.counts = CountOutput(
+            CountOutputDeps(
+                deps.settings, deps.cameras, deps.outbox, deps.state, metrics, self.submit, deps.on_enqueued
+            )
+        )
         self.frame_chain = Chain(
             (
                 Track(deps.cameras, metrics),
+                Count(self.counts),
                 LatestSnapshot(deps.cameras, deps.settings),
                 evaluate,
                 gate,
@@ -90,7 +103,6 @@ class ControlLoop:
         self.still_chain = Chain((evaluate,), metrics)
         self.reading_chain = Chain((evaluate, gate, alerts, actions, requests), metrics)
         self.tick_chain = Chain((evaluate, gate, alerts, actions), metrics)
-        self._queue: queue.Queue[ControlItem | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="pipeline-control", daemon=True)
         self._last_gauges = 0.0
         self._depth = Children(metrics.queue_depth)
@@ -112,14 +124,17 @@ class ControlLoop:
         return self._queue.qsize()
 
     def start(self) -> None:
-        """Start the thread."""
+        """Take the counting cameras' stored counts, then start the thread."""
+        self.counts.start(self._deps.clock())
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Handle what is queued, then stop."""
+        """Handle what is queued, write the counters, then stop."""
         self._queue.put(None)
         if self._thread.is_alive():
             self._thread.join(timeout_s)
+        if not self._thread.is_alive():
+            self.counts.flush()
 
     def process(self, item: ControlItem) -> bool:
         """Run the item's chain (the thread's body; tests call it directly); False if a stage failed."""
@@ -134,6 +149,7 @@ class ControlLoop:
         """Advance time: close fusion windows, end quiet alerts; every GAUGE_EVERY_S refresh gauges
         and write changed sensor states."""
         self.tick_chain.run(context_for(None, now_s))
+        self.counts.tick(now_s)
         if now_s - self._last_gauges >= GAUGE_EVERY_S:
             self._last_gauges = now_s
             self._refresh(now_s)
@@ -141,6 +157,7 @@ class ControlLoop:
     def _refresh(self, now_s: float) -> None:
         deps = self._deps
         deps.sensors.flush()
+        self.counts.refresh(now_s)
         for state, count in deps.outbox.counts().items():
             deps.metrics.outbox_size.labels(state).set(count)
         slots = deps.cameras.slots

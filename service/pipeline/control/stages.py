@@ -1,6 +1,6 @@
 """The control stages: each does one step of an item's trip and leaves its result in the context.
 
-Frame:   track -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
+Frame:   track -> count -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
 Still:   evaluate
 Reading: evaluate -> gate -> alerts -> actions -> requests
 Tick:    evaluate -> gate -> alerts -> actions
@@ -20,6 +20,7 @@ from service.pipeline.actions.plan import plan_actions
 from service.pipeline.analysis.sighting import FrameView, sight
 from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.context import AppliedChange, ControlContext
+from service.pipeline.control.count_output import CountOutput
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.settings import PipelineSettings
@@ -52,6 +53,21 @@ class Track:
             self._stage(view.camera, stage).observe(seconds)
         for model, seconds in frame.inference_s:
             self._inference(model).observe(seconds)
+
+
+class Count:
+    """Count the frame's sightings on the camera's lines and zones (cameras with a counter)."""
+
+    name = "count"
+
+    def __init__(self, output: CountOutput) -> None:
+        self._output = output
+
+    def __call__(self, ctx: ControlContext) -> None:
+        camera, view = ctx.camera, ctx.view
+        assert camera is not None and view is not None
+        if camera.counter is not None:
+            self._output.counted(camera, camera.counter.update(view), view.analysed_s)
 
 
 class LatestSnapshot:

@@ -12,6 +12,7 @@ from service.api.vision_routes import vision_router
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.actions.result_event import alert_object, detection_object
 from service.pipeline.analysis.sighting import Sighting
+from service.pipeline.analytics import CameraCounts, LineCounts, TrackDwell, ZoneCounts
 from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.state.alert_wire import WireAlert, WireDetection
 from service.pipeline.state.records import ActionOutcome, Alert, AlertChange, SensorState
@@ -90,6 +91,18 @@ class View:
     def sensor_states(self) -> list[SensorState]:
         return [SensorState("pir", "Motion", "Bool", True, 5, 1.0, 1.0, 1.0, None)]
 
+    def counts(self) -> dict[str, CameraCounts]:
+        return {
+            "cam-1": CameraCounts(
+                (LineCounts("gate", 7, 2, 1, 0),),
+                (
+                    ZoneCounts("checkout", 3, 5, 40, 37, 12, 31.5, 88.25, 4, 2),
+                    ZoneCounts("idle", 0, 0, 0, 0, 0, None, None),
+                ),
+                (TrackDwell("checkout", 9, "person", 100.0, 12.5),),
+            )
+        }
+
 
 @pytest.fixture
 def client() -> TestClient:
@@ -166,3 +179,39 @@ def test_rest_and_the_result_event_agree_on_the_shared_wire_fields(client: TestC
     assert {k: rest[k] for k in shared_alert} == {k: event_alert[k] for k in shared_alert}
     assert set(rest) - shared_alert == {"state", "snapshotUrl", "detections", "actions"}
     assert rest["detections"][0] == {k: event_detection[k] for k in WireDetection.model_fields}
+
+
+def test_analytics_lists_every_counting_camera_with_its_lines_zones_and_open_visits(
+    client: TestClient,
+) -> None:
+    body = client.get("/api/v3/analytics").json()
+    assert body["statusCode"] == 200
+    (camera,) = body["cameras"]
+    assert camera["camera"] == "cam-1"
+    assert camera["lines"] == [
+        {"line": "gate", "device": "cam-1.gate", "in": 7, "out": 2, "inRecent": 1, "outRecent": 0}
+    ]
+    checkout, idle = camera["zones"]
+    assert checkout["device"] == "cam-1.checkout"
+    assert (checkout["occupancy"], checkout["peakOccupancy"], checkout["entries"], checkout["exits"]) == (
+        3,
+        5,
+        40,
+        37,
+    )
+    assert (checkout["entriesRecent"], checkout["exitsRecent"], checkout["dwellCount"]) == (4, 2, 12)
+    assert (checkout["dwellP50S"], checkout["dwellP95S"]) == (31.5, 88.25)
+    assert idle["dwellP50S"] is None and idle["dwellCount"] == 0
+    assert camera["dwelling"] == [
+        {"zone": "checkout", "trackId": 9, "label": "person", "enteredAt": 100_000_000_000, "dwellS": 12.5}
+    ]
+
+
+def test_analytics_of_one_camera_and_a_404_base_response_for_a_camera_that_counts_nothing(
+    client: TestClient,
+) -> None:
+    one = client.get("/api/v3/analytics/cam-1").json()
+    assert one["camera"] == "cam-1" and one["lines"][0]["in"] == 7
+    missing = client.get("/api/v3/analytics/cam-9")
+    assert missing.status_code == 404
+    assert missing.json()["statusCode"] == 404 and "cam-9" in missing.json()["message"]

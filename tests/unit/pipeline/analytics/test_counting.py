@@ -249,5 +249,5 @@ def test_state_of_another_version_does_not_validate() -> None:
 
 def test_the_package_exports_exactly_its_all() -> None:
     exported = {name for name in vars(analytics) if not name.startswith("_")}
-    modules = {"counter_state", "counting", "lines", "records", "settings", "windows"}
+    modules = {"counter_state", "counting", "lines", "readings", "records", "windows"}
     assert sorted(exported - modules) == sorted(analytics.__all__)

@@ -26,6 +26,7 @@ from service.pipeline.settings import OutboxSettings, PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
+from service.pipeline.state.state_store import StateStore
 from tests.unit.pipeline.support import FakeEngine, wait_for
 
 CHAIN_LOG = "service.pipeline.control.chain"
@@ -172,6 +173,7 @@ class Loops:
             Outbox(directory / "outbox.sqlite", OutboxSettings(), lambda: NOW),
             SnapshotStore(directory / "snapshots", SETTINGS.Snapshots),
             CameraTable(SETTINGS, analyser.new_state, metrics),
+            StateStore(directory / "state.sqlite", 10),
             metrics,
             enqueued.append,
             request_frame or requested.append,
