@@ -11,6 +11,9 @@ from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.settings import PipelineSettings
 
 CAMERA = {"Role": "camera", "Zones": {"door": [[0, 0], [0.5, 0], [0.5, 1]]}}
+SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1]]
+GATE = {"Points": [[0, 0.5], [1, 0.5]], "InDirection": "down"}
+OCCUPIED = {"Device": "cam.till.1", "Resource": "Occupancy", "Op": "gt", "Value": 5}
 
 
 def test_defaults_are_valid() -> None:
@@ -100,6 +103,38 @@ RISING_NOW = {"Device": "d", "Resource": "r", "Op": "rising"}  # an edge of "thi
             "outside the frame",
         ),
         ({"Devices": {"cam": {"Role": "robot"}}}, "Role"),
+        (
+            {"Devices": {"pir": {"Role": "sensor", "Lines": {"gate": GATE}}}},
+            "Zones, Lines and MotionMasks apply to cameras only",
+        ),
+        ({"Devices": {"cam": {"Role": "camera", "Lines": {"front gate": GATE}}}}, "line name 'front gate'"),
+        ({"Devices": {"cam": {"Role": "camera", "Zones": {"till/1": SQUARE}}}}, "zone name 'till/1'"),
+        (
+            {"Devices": {"cam": {"Role": "camera", "Zones": {"gate": SQUARE}, "Lines": {"gate": GATE}}}},
+            "gate: a zone and a line may not share a name",
+        ),
+        (
+            {
+                "Devices": {
+                    "cam": {
+                        "Role": "camera",
+                        "Lines": {"g": {"Points": [[0, 0.5], [1, 0.5]], "InDirection": "right"}},
+                    }
+                }
+            },
+            "runs along InDirection",
+        ),
+        (
+            {"Rules": [{"Name": "x", "Sensors": [{**OCCUPIED, "Op": "rising", "Value": None, "ForS": 5}]}]},
+            "ForS applies to comparisons",
+        ),
+        ({"Rules": [{"Name": "x", "Sensors": [{**OCCUPIED, "ForS": -1}]}]}, "greater than or equal to 0"),
+        (
+            {"Rules": [{"Name": "x", "Cameras": ["a", "b"], "Sensors": [OCCUPIED]}]},
+            "a sensor rule names at most one camera",
+        ),
+        ({"Counting": {"PublishIntervalS": 0}}, "greater than 0"),
+        ({"Counting": {"RateWindowS": 100000}}, "less than or equal to 86400"),
         ({"Unknown": 1}, "Extra inputs are not permitted"),
         (
             {"Rules": [{"Name": "x", "Detection": {"Labels": ["person"], "Colour": "red"}}]},
@@ -110,6 +145,20 @@ RISING_NOW = {"Device": "d", "Resource": "r", "Op": "rising"}  # an edge of "thi
 def test_invalid_settings_name_the_problem(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PipelineSettings.model_validate(data)
+
+
+def test_a_counting_camera_with_lines_and_zones_and_an_occupancy_rule_load() -> None:
+    settings = PipelineSettings.model_validate(
+        {
+            "Devices": {"cam": {"Role": "camera", "Zones": {"till.1": SQUARE}, "Lines": {"gate": GATE}}},
+            "Counting": {"PublishIntervalS": 30, "RateWindowS": 60, "MinPublishGapS": 0},
+            "Rules": [{"Name": "queue", "Cameras": ["cam"], "Sensors": [{**OCCUPIED, "ForS": 60}]}],
+        }
+    )
+    camera = settings.Devices["cam"]
+    assert camera.Lines["gate"].InDirection == "down" and list(camera.Zones) == ["till.1"]
+    assert settings.Counting.PublishIntervalS == 30 and settings.Counting.Enabled
+    assert settings.Rules[0].Sensors[0].ForS == 60 and settings.Rules[0].kind == "sensor"
 
 
 def test_zones_on_the_rule_cameras_are_accepted() -> None:

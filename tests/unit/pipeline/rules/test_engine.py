@@ -295,3 +295,103 @@ def test_an_open_fusion_window_keeps_its_camera_collecting() -> None:
     assert rules.window_cameras() == {"cam"}
     rules.tick(110)
     assert rules.window_cameras() == set()
+
+
+OCCUPANCY = {
+    "Name": "queue",
+    "Cameras": ["till-cam"],
+    "Sensors": [{"Device": "till-cam.checkout", "Resource": "Occupancy", "Op": "gt", "Value": 5, "ForS": 60}],
+    "EndAfterS": 10,
+    "CooldownS": 0,
+    "UpdateEveryS": 30,
+}
+
+
+def occupancy(sensors: SensorTable, rules: RuleEngine, value: int, at: float) -> RuleOutput:
+    reading = SensorReading("till-cam.checkout", "Occupancy", "Int64", value, int(at * 1e9), at)
+    return rules.on_sensor(sensors.apply(reading))
+
+
+def test_a_condition_held_for_ForS_fires_on_the_tick_when_the_time_is_up_and_ends_after_it_breaks() -> None:
+    sensors = SensorTable()
+    rules = engine(OCCUPANCY, sensors=sensors)
+    assert occupancy(sensors, rules, 6, 100).changes == ()  # holds from 100
+    assert rules.tick(159.9).changes == ()
+    fired = rules.tick(160.0)
+    assert transitions(fired) == ["new"]
+    alert = fired.changes[0].alert
+    assert alert.camera == "till-cam"  # the rule names its camera: its snapshot, its lane
+    assert alert.summary == "queue: till-cam.checkout/Occupancy gt 5 for 60 s (6)"
+    assert rules.tick(189.9).changes == ()  # still holding: alive, no update before UpdateEveryS
+    assert transitions(rules.tick(190)) == ["update"]  # UpdateEveryS after the new one
+    assert rules.tick(204.9).changes == ()  # the last tick that finds it holding
+    assert occupancy(sensors, rules, 4, 205).changes == ()  # breaks: no more matches
+    assert rules.tick(214.8).changes == ()
+    assert transitions(rules.tick(214.9)) == ["end"]  # EndAfterS after the last match
+
+
+def test_a_break_restarts_the_hold_time() -> None:
+    sensors = SensorTable()
+    rules = engine(OCCUPANCY, sensors=sensors)
+    occupancy(sensors, rules, 7, 0)
+    occupancy(sensors, rules, 5, 50)  # not > 5
+    occupancy(sensors, rules, 9, 55)
+    assert rules.tick(100).changes == ()  # held 45 s only
+    assert rules.tick(114.9).changes == ()
+    assert transitions(rules.tick(115)) == ["new"]
+
+
+def test_a_reading_that_completes_the_hold_fires_at_once() -> None:
+    sensors = SensorTable()
+    rules = engine(OCCUPANCY, sensors=sensors)
+    occupancy(sensors, rules, 6, 0)
+    assert transitions(occupancy(sensors, rules, 8, 61)) == ["new"]  # still > 5, held 61 s
+
+
+def test_after_a_restart_the_hold_counts_from_the_first_evaluation_that_finds_it_true() -> None:
+    sensors = SensorTable()
+    sensors.apply(SensorReading("till-cam.checkout", "Occupancy", "Int64", 6, 0, 0.0))  # restored state
+    rules = engine(OCCUPANCY, sensors=sensors)
+    assert rules.tick(500).changes == ()  # from here, not from the reading's time
+    assert rules.tick(559.9).changes == ()
+    assert transitions(rules.tick(560)) == ["new"]
+
+
+def test_a_rate_condition_fires_without_a_hold_and_honours_the_cooldown() -> None:
+    sensors = SensorTable()
+    rules = engine(
+        {
+            "Name": "rush",
+            "Sensors": [{"Device": "door-cam.gate", "Resource": "InRecent", "Op": "gt", "Value": 10}],
+            "EndAfterS": 5,
+            "CooldownS": 120,
+        },
+        sensors=sensors,
+    )
+
+    def entries(value: int, at: float) -> RuleOutput:
+        reading = SensorReading("door-cam.gate", "InRecent", "Int64", value, int(at * 1e9), at)
+        return rules.on_sensor(sensors.apply(reading))
+
+    assert entries(10, 0).changes == ()
+    fired = entries(11, 1)
+    assert transitions(fired) == ["new"] and fired.changes[0].alert.camera == ""
+    assert rules.tick(2).changes == ()  # no ForS: not evaluated on ticks, so it ends after EndAfterS
+    assert transitions(rules.tick(6)) == ["end"]
+    again = entries(12, 60)
+    assert again.changes == () and again.suppressed == (("rush", "cooldown"),)
+    assert transitions(entries(13, 122)) == ["new"]
+
+
+def test_ForS_on_a_detection_rule_sensor_condition_gates_its_frames() -> None:
+    sensors = SensorTable()
+    rules = engine(
+        {
+            **DETECT,
+            "Sensors": [{"Device": "alarm", "Resource": "Armed", "Op": "eq", "Value": True, "ForS": 30}],
+        },
+        sensors=sensors,
+    )
+    rules.on_sensor(sensors.apply(SensorReading("alarm", "Armed", "Bool", True, 0, 0.0)))
+    assert rules.on_frame(frame(29, person())).changes == ()  # armed 29 s: exit delay not over
+    assert transitions(rules.on_frame(frame(31, person()))) == ["new"]
