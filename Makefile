@@ -29,6 +29,7 @@ bench: models
 	$(PY) -m bench.engine
 	$(PY) -m bench.e2e
 	$(PY) -m bench.floor
+	$(PY) -m bench.tracking
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service tests bench

@@ -13,11 +13,11 @@ import cbor2
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from service.simulator.loadgen import frame_envelope, value_envelope
+from service.simulator.loadgen import PROFILE, SOURCE, frame_envelope, value_envelope
 from service.simulator.photos import photo_jpeg
 
 TIMEOUT_S = 5.0
-RESULT_TOPICS = "edgex/events/device/app-vision/#"
+RESULT_TOPICS = "edgex/events/device/app-vision/app-vision-result/#"
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,12 @@ class PlainMqtt:
         """Publish one photo as a device-rest event of `camera`."""
         if photo not in self._photos:
             self._photos[photo] = photo_jpeg(photo)
-        topic = f"edgex/events/device/device-rest/camera/{camera}/jpeg"
-        self._client.publish(topic, frame_envelope(camera, self._photos[photo]), qos=1).wait_for_publish(
-            TIMEOUT_S
-        )
+        self.jpeg(camera, self._photos[photo])
+
+    def jpeg(self, camera: str, jpeg: bytes) -> None:
+        """Publish one JPEG as a device-rest event of `camera`."""
+        topic = f"edgex/events/device/device-rest/{PROFILE}/{camera}/{SOURCE}"  # as the event names them
+        self._client.publish(topic, frame_envelope(camera, jpeg), qos=1).wait_for_publish(TIMEOUT_S)
 
     def bool(self, device: str, resource: str, value: bool) -> None:
         topic = f"edgex/events/device/device-virtual/sensor/{device}/{resource}"
