@@ -101,9 +101,17 @@ def build_notification_client(config: Config) -> NotificationClient:
     )
 
 
-def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: Metrics) -> PipelineParts:
-    """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom."""
+def build_pipeline(
+    config: Config,
+    bus: MessageBus,
+    wire: WireFormat,
+    metrics: Metrics,
+    secrets: InsecureSecretStore | None = None,
+) -> PipelineParts:
+    """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom;
+    stream cameras take their credentials from `secrets` by SecretName."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
+    from service.api.clip_routes import clip_router
     from service.api.vision_routes import vision_router
     from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
@@ -123,6 +131,7 @@ def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: M
             wire=wire,
             base_topic=prefix,
             state_dir=Path(settings.StateDir),
+            secrets=secrets.get if secrets is not None else lambda _name: {},
         )
     )
 
@@ -139,9 +148,8 @@ def build_pipeline(config: Config, bus: MessageBus, wire: WireFormat, metrics: M
         finally:
             engine.close()
 
-    return PipelineParts(
-        ingress=pipeline.ingress, routers=(vision_router(pipeline.view),), start=start, stop=stop
-    )
+    routers = (vision_router(pipeline.view), clip_router(pipeline.view.alert_clip))
+    return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 
 
 class Application:
@@ -154,7 +162,7 @@ class Application:
         self.secrets = InsecureSecretStore(config.Writable.InsecureSecrets)
         self.wire = WireFormat.from_environ(environ, config.Service.EnableNameFieldEscape)
         self.bus = create_bus(bus_settings(config.MessageBus, self.secrets), self.wire)
-        self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics)
+        self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics, self.secrets)
         self.ingress = self.pipeline.ingress
         self.topics = tuple(config.MessageBus.full_topic(t) for t in config.Trigger.SubscribeTopics)
         self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(config))

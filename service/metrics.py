@@ -6,11 +6,14 @@ EdgeX Metric DTOs on <BaseTopicPrefix>/telemetry/app-vision/<TelemetryName> (ser
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.registry import Collector
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -25,6 +28,65 @@ class MetricSample:
 
     name: str
     fields: tuple[tuple[str, int | float], ...]
+
+
+STREAM_STATES = ("connecting", "online", "stalled", "offline")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCounts:
+    """One stream camera's health as the metrics show it (cumulative counts since start)."""
+
+    camera: str
+    state: str  # one of STREAM_STATES
+    packets_in: int
+    frames_decoded: int
+    frames_handed_on: int
+    reconnects: int
+    errors: int
+    decode_cpu_s: float
+
+
+class _StreamCollector(Collector):
+    """Stream health read at scrape time from the readers' own counters (no per-frame metric calls)."""
+
+    def __init__(self, source: Callable[[], Iterable[StreamCounts]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        streams = list(self._source())
+        state = GaugeMetricFamily(
+            "camera_stream_state", "1 for the stream's current state", labels=["camera", "state"]
+        )
+        counters = {
+            "packets_in": CounterMetricFamily(
+                "camera_stream_packets", "Video packets received", labels=["camera"]
+            ),
+            "frames_decoded": CounterMetricFamily(
+                "camera_stream_frames_decoded", "Frames decoded", labels=["camera"]
+            ),
+            "frames_handed_on": CounterMetricFamily(
+                "camera_stream_frames_handed_on",
+                "Frames handed on for analysis (DetectFps)",
+                labels=["camera"],
+            ),
+            "reconnects": CounterMetricFamily(
+                "camera_stream_reconnects", "Reconnect attempts", labels=["camera"]
+            ),
+            "errors": CounterMetricFamily(
+                "camera_stream_errors", "Open, read and decode errors", labels=["camera"]
+            ),
+            "decode_cpu_s": CounterMetricFamily(
+                "camera_stream_decode_cpu_seconds", "Reader CPU decoding and converting", labels=["camera"]
+            ),
+        }
+        for stream in streams:
+            for name in STREAM_STATES:
+                state.add_metric([stream.camera, name], 1.0 if stream.state == name else 0.0)
+            for field, family in counters.items():
+                family.add_metric([stream.camera], float(getattr(stream, field)))
+        yield state
+        yield from counters.values()
 
 
 class Children(Generic[M]):
@@ -96,6 +158,9 @@ class Metrics:
         self.zone_entries_total = Counter(
             "zone_entries_total", "Zone entries", ["camera", "zone"], registry=r
         )
+        self.clips_total = Counter("clips_total", "Alert clips by outcome", ["outcome"], registry=r)
+        self._streams_watched = False
+        self._stream_source: Callable[[], Iterable[StreamCounts]] = tuple
         self.telemetry: dict[str, MetricWrapperBase] = {
             "MessagesReceived": self.messages_received_total,
             "InvalidMessagesReceived": self.invalid_messages_total,
@@ -111,6 +176,14 @@ class Metrics:
             "RestErrors": self.rest_errors_total,
         }
         """EdgeX telemetry name (Writable.Telemetry.Metrics key) -> metric."""
+
+    def watch_streams(self, source: Callable[[], Iterable[StreamCounts]]) -> None:
+        """Export the stream cameras' health, read from `source` at each scrape (a later call
+        replaces the source: a pipeline built again on the same metrics)."""
+        self._stream_source = source
+        if not self._streams_watched:
+            self._streams_watched = True
+            self.registry.register(_StreamCollector(lambda: self._stream_source()))
 
     def prometheus_text(self) -> bytes:
         """The registry in Prometheus text exposition format."""

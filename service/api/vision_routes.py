@@ -3,7 +3,8 @@
     GET /api/v3/alerts[?state=all|active|recent&limit=N]   active and recent alerts
     GET /api/v3/alerts/{id}                                one alert
     GET /api/v3/alerts/{id}/snapshot.jpg                   the alert's annotated snapshot
-    GET /api/v3/cameras                                    state, fps, drops, last detections
+    GET /api/v3/alerts/{id}/clip.mp4                       the alert's MP4 clip (clip_routes.py)
+    GET /api/v3/cameras                                    state, fps, drops, last detections, stream health
     GET /api/v3/cameras/{name}/snapshot.jpg                latest annotated snapshot
     GET /api/v3/outbox[?limit=N]                           counts, pending, dead letters, delivered
     GET /api/v3/sensors                                    the sensor-state table
@@ -17,6 +18,7 @@ Errors are EdgeX BaseResponse JSON. Times are nanoseconds since the epoch, like 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import quote
 
@@ -31,6 +33,7 @@ from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.identity import analytics_device
 from service.pipeline.state.alert_wire import WireAlert, WireDetection, ns, wire_alert, wire_detection
 from service.pipeline.state.records import ActionOutcome, Alert, SensorState
+from service.streams.health import HealthSnapshot
 
 API_BASE = "/api/v3"
 _UI_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
@@ -46,6 +49,7 @@ class VisionView(Protocol):
     def cameras(self) -> list[CameraStatus]: ...
     def latest_snapshot(self, camera: str) -> bytes | None: ...
     def alert_snapshot(self, alert_id: str) -> bytes | None: ...
+    def alert_clip(self, alert_id: str) -> Path | None: ...
     def outbox_counts(self) -> dict[State, int]: ...
     def outbox_items(self, state: State, limit: int) -> list[OutboxItem]: ...
     def sensor_states(self) -> list[SensorState]: ...
@@ -67,6 +71,25 @@ class AlertOut(WireAlert):
     snapshotUrl: str = Field(description="The alert's snapshot ('' when it has none).")
     detections: tuple[WireDetection, ...] = Field(description="Detections of the alert's last change.")
     actions: tuple[ActionOut, ...] = Field(description="Latest state of each of the alert's actions.")
+    clipReady: bool = Field(description="The clip at clipUrl is written and can be fetched.")
+
+
+class StreamOut(BaseModel):
+    """A stream camera's reader: its state machine and counters (reason and error redacted)."""
+
+    state: Literal["connecting", "online", "stalled", "offline"]
+    reason: str
+    since: int
+    framesIn: int
+    framesDecoded: int
+    framesHandedOn: int
+    reconnects: int
+    errors: int
+    lastError: str
+    lastErrorAt: int | None
+    lastFrameAt: int | None
+    hwDecode: str
+    decodeCpuMsPerFrame: float
 
 
 class CameraOut(BaseModel):
@@ -84,6 +107,7 @@ class CameraOut(BaseModel):
     detections: list[WireDetection]
     zones: list[str]
     snapshotUrl: str
+    stream: StreamOut | None
 
 
 def action_out(a: ActionOutcome) -> ActionOut:
@@ -98,13 +122,32 @@ def action_out(a: ActionOutcome) -> ActionOut:
     )
 
 
-def alert_out(a: Alert) -> AlertOut:
+def alert_out(a: Alert, clip_ready: bool = False) -> AlertOut:
     return AlertOut(
         **wire_alert(a).model_dump(),
         state=a.state,
         snapshotUrl=f"{API_BASE}/alerts/{a.alert_id}/snapshot.jpg" if a.snapshot else "",
         detections=tuple(wire_detection(s) for s in a.sightings),
         actions=tuple(action_out(x) for x in a.actions),
+        clipReady=clip_ready,
+    )
+
+
+def stream_out(h: HealthSnapshot) -> StreamOut:
+    return StreamOut(
+        state=h.state.value,
+        reason=h.reason,
+        since=ns(h.since_s),
+        framesIn=h.packets_in,
+        framesDecoded=h.frames_decoded,
+        framesHandedOn=h.frames_handed_on,
+        reconnects=h.reconnects,
+        errors=h.errors,
+        lastError=h.last_error,
+        lastErrorAt=ns(h.last_error_s),
+        lastFrameAt=ns(h.last_frame_s),
+        hwDecode=h.hw_decode,
+        decodeCpuMsPerFrame=round(h.decode_cpu_ms_per_frame, 3),
     )
 
 
@@ -124,6 +167,7 @@ def camera_out(c: CameraStatus) -> CameraOut:
         detections=[wire_detection(s) for s in c.sightings],
         zones=list(c.zones),
         snapshotUrl=f"{API_BASE}/cameras/{quote(c.name, safe='')}/snapshot.jpg" if c.has_snapshot else "",
+        stream=stream_out(c.stream) if c.stream is not None else None,
     )
 
 
@@ -202,6 +246,9 @@ def vision_router(view: VisionView) -> APIRouter:
     """The routes, reading from `view`."""
     router = APIRouter()
 
+    def _alert_out(a: Alert) -> AlertOut:
+        return alert_out(a, bool(a.clip) and view.alert_clip(a.alert_id) is not None)
+
     @router.get(f"{API_BASE}/alerts")
     def alerts(
         state: Literal["all", "active", "recent"] = "all", limit: int = Query(default=100, ge=1, le=10000)
@@ -211,8 +258,8 @@ def vision_router(view: VisionView) -> APIRouter:
         return {
             "apiVersion": API_VERSION,
             "statusCode": 200,
-            "active": [alert_out(a) for a in active[-limit:]],
-            "recent": [alert_out(a) for a in recent[:limit]],
+            "active": [_alert_out(a) for a in active[-limit:]],
+            "recent": [_alert_out(a) for a in recent[:limit]],
         }
 
     @router.get(f"{API_BASE}/alerts/{{alert_id}}", response_model=None)
@@ -220,7 +267,7 @@ def vision_router(view: VisionView) -> APIRouter:
         found = view.alert(alert_id)
         if found is None:
             return base_response(404, f"no alert {alert_id}", None)
-        return {"apiVersion": API_VERSION, "statusCode": 200, "alert": alert_out(found)}
+        return {"apiVersion": API_VERSION, "statusCode": 200, "alert": _alert_out(found)}
 
     @router.get(f"{API_BASE}/alerts/{{alert_id}}/snapshot.jpg")
     def alert_snapshot(alert_id: str) -> Response:

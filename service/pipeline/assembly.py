@@ -1,9 +1,12 @@
 """Assembly: the pipeline's parts built from its dependencies, in one place, wired one way.
 
 bus / HTTP trigger -> ingest.EventIngress -> camera slots (frames) | control queue (readings)
+stream readers (ingest.StreamSources, one per camera with a Stream) -> camera slots (decoded frames);
+  their packets -> the camera's clip recorder; their health changes -> control queue | outbox
 workers: slot -> decode -> motion gate -> Engine.submit -> control queue
-control: track -> count -> snapshot -> rules -> alert book -> outbox (control/stages.py)
-delivery (one thread per kind): outbox -> bus publish (results, analytics) | core-command |
+control: track -> count -> clip -> snapshot -> rules -> alert book (+ clip request) -> outbox
+  (control/stages.py)
+delivery (one thread per kind): outbox -> bus publish (results, analytics, health) | core-command |
 support-notifications
 
 `Pipeline` is what the composition root holds: the ingress (events in), the read-only view
@@ -14,14 +17,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
 from service.edgex.dtos import AddEventRequest
 from service.edgex.wire_format import WireFormat
-from service.metrics import Metrics
+from service.metrics import Metrics, StreamCounts
 from service.pipeline.actions.delivery import DeliveryWorker
 from service.pipeline.actions.outbox import Outbox, OutboxItem
 from service.pipeline.actions.plan import KINDS
@@ -30,19 +33,24 @@ from service.pipeline.analysis.analyser import FrameAnalyser
 from service.pipeline.analysis.sighting import FrameView
 from service.pipeline.analysis.workers import FrameWorkers
 from service.pipeline.cameras.camera_state import CameraTable
+from service.pipeline.control.camera_health import HealthOutput, HealthOutputDeps
 from service.pipeline.control.loop import ControlDeps, ControlLoop
 from service.pipeline.errors import PipelineConfigError
 from service.pipeline.ingest.frame_requests import FrameRequester
 from service.pipeline.ingest.ingress import EventIngress
+from service.pipeline.ingest.stream_sources import StreamSourceDeps, StreamSources
+from service.pipeline.ingest.stream_uris import SecretLookup, uri_provider
 from service.pipeline.lifecycle import PipelineLifecycle, needed_models
 from service.pipeline.parts import LoadableEngine, Parts
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
+from service.pipeline.state.alert_clips import AlertClips
 from service.pipeline.state.records import ActionOutcome
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
 from service.pipeline.state.state_store import StateStore
 from service.pipeline.view import PipelineView
+from service.streams.health import HealthSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class PipelineDeps:
     base_topic: str  # MessageBus.BaseTopicPrefix, e.g. "edgex"
     state_dir: Path  # outbox database and snapshots live here
     clock: Callable[[], float] = time.time
+    secrets: SecretLookup = field(default=lambda _name: {})  # stream credentials by SecretName
 
 
 def assemble(deps: PipelineDeps) -> Parts:
@@ -91,6 +100,7 @@ def assemble(deps: PipelineDeps) -> Parts:
             alerts.record_action(item.alert_id, outcome)
 
     delivery = {kind: DeliveryWorker(outbox, kind, senders[kind], on_outcome, deps.clock) for kind in KINDS}
+    clips = AlertClips(settings, deps.state_dir, metrics, deps.clock)
     control = ControlLoop(
         ControlDeps(
             settings,
@@ -104,10 +114,12 @@ def assemble(deps: PipelineDeps) -> Parts:
             on_enqueued=lambda kind: delivery[kind].wake(),
             request_frame=requester.request,
             clock=deps.clock,
+            clips=clips,
         )
     )
     workers = FrameWorkers(cameras.slots, analyser, control.submit_result, metrics, settings.Workers)
     ingress = EventIngress(cameras, control.submit, metrics, deps.base_topic)
+    streams = _stream_sources(deps, cameras, control, outbox, clips, lambda kind: delivery[kind].wake())
     return Parts(
         settings,
         deps.engine,
@@ -123,6 +135,61 @@ def assemble(deps: PipelineDeps) -> Parts:
         workers,
         ingress,
         deps.clock,
+        streams,
+        clips,
+    )
+
+
+def _stream_sources(
+    deps: PipelineDeps,
+    cameras: CameraTable,
+    control: ControlLoop,
+    outbox: Outbox,
+    clips: AlertClips,
+    wake: Callable[[str], None],
+) -> StreamSources:
+    """One reader per stream camera: frames to the camera table, packets to its clip recorder, health
+    changes to the control queue and the outbox; their health in the metrics."""
+    streams: StreamSources | None = None
+
+    def health_of(camera: str) -> HealthSnapshot | None:
+        return streams.health(camera) if streams is not None else None
+
+    health = HealthOutput(
+        HealthOutputDeps(
+            outbox,
+            control.submit,
+            wake,
+            health_of,
+            lambda camera: cameras.status(camera, deps.clock()).frames_analysed,
+            deps.clock,
+        )
+    )
+    streams = StreamSources(
+        StreamSourceDeps(
+            deps.settings,
+            lambda camera, stream: uri_provider(camera, stream, deps.commands, deps.secrets),
+            cameras.put_frame,
+            clips.sink,
+            health.changed,
+            deps.clock,
+        )
+    )
+    if streams.cameras:
+        deps.metrics.watch_streams(lambda: [_stream_counts(h) for h in streams.healths()])
+    return streams
+
+
+def _stream_counts(health: HealthSnapshot) -> StreamCounts:
+    return StreamCounts(
+        health.camera,
+        health.state.value,
+        health.packets_in,
+        health.frames_decoded,
+        health.frames_handed_on,
+        health.reconnects,
+        health.errors,
+        health.decode_cpu_s,
     )
 
 

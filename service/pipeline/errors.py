@@ -5,6 +5,7 @@ PipelineError
  ├── FrameDecodeError       a camera frame is not a readable JPEG/PNG
  ├── OutboxError            the durable outbox cannot be opened or written
  ├── StateStoreError        the state store (alerts, sensor states) cannot be opened, read or written
+ ├── StreamCredentialsError a stream camera's SecretName names no secret with a username
  └── ActionError            one delivery attempt of an action failed (the outbox retries it)
       └── PermanentActionError  the peer refused the action for good (dead-lettered, no retry)
 """
@@ -35,6 +36,10 @@ class OutboxError(PipelineError):
 
 class StateStoreError(PipelineError):
     """The SQLite state store (alerts, sensor states) could not be opened, read or written."""
+
+
+class StreamCredentialsError(PipelineError):
+    """A stream camera's secret is missing or holds no username (names the secret, never its data)."""
 
 
 class ActionError(PipelineError):

@@ -11,6 +11,9 @@ RESULT_SERVICE = "app-vision"
 ANALYTICS_PROFILE = "app-vision-analytics"
 ZONE_SOURCE: Final = "ZoneCounts"
 LINE_SOURCE: Final = "LineCounts"
+# Stream cameras' health (device-profiles/app-vision-camera-health.yaml): device = the camera.
+HEALTH_PROFILE = "app-vision-camera-health"
+HEALTH_SOURCE: Final = "StreamHealth"
 
 
 def analytics_device(camera: str, name: str) -> str:

@@ -30,7 +30,7 @@ class PipelineLifecycle:
         self._parts = parts
 
     def start(self) -> None:
-        """Compile the models, then start delivery, control and the workers (in that order)."""
+        """Compile the models, then start delivery, control, the workers, clips and streams (in order)."""
         parts = self._parts
         settings = parts.settings
         for name in needed_models(settings):
@@ -39,6 +39,8 @@ class PipelineLifecycle:
             worker.start()
         parts.control.start()
         parts.workers.start()
+        parts.clips.start()
+        parts.streams.start()  # last: its frames need the workers, its health the control queue
         simulator = settings.Simulator
         if simulator.Enabled and simulator.Camera not in settings.Devices:
             LOG.warning(
@@ -55,12 +57,15 @@ class PipelineLifecycle:
         )
 
     def stop(self) -> None:
-        """Stop taking frames, drain the control queue, stop delivery, close the outbox and state file."""
+        """Stop the streams and taking frames, drain the control queue, write the clips in progress,
+        stop delivery, close the outbox and state file."""
         parts = self._parts
+        parts.streams.stop()
         parts.cameras.slots.close()
         parts.workers.stop()
         parts.requester.close()
         parts.control.stop()
+        parts.clips.close()  # clips in progress are written with what they have
         for worker in parts.delivery.values():
             worker.request_stop()  # all at once: one peer's timeout must not delay the others
         deadline = time.monotonic() + STOP_TIMEOUT_S

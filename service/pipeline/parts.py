@@ -14,8 +14,10 @@ from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.loop import ControlLoop
 from service.pipeline.ingest.frame_requests import FrameRequester
 from service.pipeline.ingest.ingress import EventIngress
+from service.pipeline.ingest.stream_sources import StreamSources
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
+from service.pipeline.state.alert_clips import AlertClips
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
 from service.pipeline.state.state_store import StateStore
@@ -48,3 +50,5 @@ class Parts:
     workers: FrameWorkers[CameraState]
     ingress: EventIngress
     clock: Callable[[], float]
+    streams: StreamSources
+    clips: AlertClips

@@ -8,6 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from service.pipeline.count_settings import CountingSettings, LineSettings
 from service.pipeline.rule_settings import UNRESERVED, RuleSettings
+from service.streams.clip_store import ClipSettings
+from service.streams.settings import StreamSettings
 from service.strict import StrictModel
 
 Point = tuple[float, float]
@@ -47,6 +49,7 @@ class TrackingSettings(StrictModel):
     StationaryAfterS: float = Field(default=30, ge=0, le=86400, description="Still this long = stationary.")
     MaxMissedFrames: int = Field(default=5, ge=1, le=1000, description="Analysed frames without it...")
     MaxMissedS: float = Field(default=3, ge=0, le=3600, description="...and seconds unseen: track ends.")
+    PredictMotion: bool = Field(default=True, description="Match against where a track's box is heading.")
 
 
 class DeviceSettings(StrictModel):
@@ -69,6 +72,10 @@ class DeviceSettings(StrictModel):
         ),
     )
     MotionMasks: list[Polygon] = Field(default=[], description="Areas ignored by the motion gate.")
+    Stream: StreamSettings | None = Field(
+        default=None,
+        description="Read the camera as a video stream (RTSP, MJPEG over HTTP, a file); null = bus frames.",
+    )
 
     @field_validator("Zones")
     @classmethod
@@ -97,6 +104,8 @@ class DeviceSettings(StrictModel):
         camera_only = self.Models or self.SnapshotCommand or self.Zones or self.Lines or self.MotionMasks
         if self.Role != "camera" and camera_only:
             raise ValueError("Models, SnapshotCommand, Zones, Lines and MotionMasks apply to cameras only")
+        if self.Role != "camera" and self.Stream is not None:
+            raise ValueError("Stream applies to cameras only")
         both = sorted(set(self.Zones) & set(self.Lines))
         if both:
             # Each becomes an analytics device <camera>.<name>: one name, one device.
@@ -162,6 +171,7 @@ class PipelineSettings(StrictModel):
     Rules: list[RuleSettings] = Field(default=[], description="Rules, evaluated in order.")
     Outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="Durable outbox.")
     Snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, description="Snapshots.")
+    Clips: ClipSettings = Field(default_factory=ClipSettings, description="Alert clips kept on the box.")
     Privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="Privacy.")
     Simulator: SimulatorSettings = Field(default_factory=SimulatorSettings, description="Simulator.")
     MaxFrameAgeS: float = Field(default=2.0, gt=0, le=3600, description="Older frames are skipped (counted).")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
@@ -33,7 +36,8 @@ class PipelineView:
         configured = {n for n, d in parts.settings.Devices.items() if d.Role == "camera"}
         seen = {camera.name for camera in parts.cameras.cameras() if camera.counters.received}
         now = parts.clock()
-        return [parts.cameras.status(name, now) for name in sorted(configured | seen)]
+        rows = [parts.cameras.status(name, now) for name in sorted(configured | seen)]
+        return [replace(row, stream=parts.streams.health(row.name)) for row in rows]
 
     def drops(self, camera: str) -> dict[str, int]:
         """Frames of a camera not analysed, by reason (the slot's own count)."""
@@ -50,6 +54,10 @@ class PipelineView:
         """The JPEG kept for an alert."""
         alert = self._parts.alerts.get(alert_id)
         return self._parts.snapshots.read(alert.snapshot) if alert is not None and alert.snapshot else None
+
+    def alert_clip(self, alert_id: str) -> Path | None:
+        """The MP4 clip written for an alert, or None (none asked, not written yet, or pruned)."""
+        return self._parts.clips.path(alert_id)
 
     def outbox_counts(self) -> dict[State, int]:
         """Outbox rows per state."""

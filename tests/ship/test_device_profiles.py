@@ -29,7 +29,11 @@ def _yaml(path: Path) -> Any:
 
 def _profile_files() -> list[Path]:
     files = [p for svc in SERVICES for p in sorted((PROFILES_ROOT / svc / "profiles").glob("*.y*ml"))]
-    ours = [PROFILES_ROOT / "app-vision-result.yaml", PROFILES_ROOT / "app-vision-analytics.yaml"]
+    ours = [
+        PROFILES_ROOT / "app-vision-result.yaml",
+        PROFILES_ROOT / "app-vision-analytics.yaml",
+        PROFILES_ROOT / "app-vision-camera-health.yaml",
+    ]
     return [*files, *(path for path in ours if path.is_file())]
 
 
@@ -182,3 +186,28 @@ def test_schema_rejects_device_without_protocols(device_validator: jsonschema.Dr
     device = _yaml(PROFILES_ROOT / "device-rest" / "devices" / "app-vision-devices.yaml")["deviceList"][0]
     device.pop("protocols")
     assert any("protocols" in e.message for e in device_validator.iter_errors(device))
+
+
+def test_health_profile_covers_every_health_event_reading(profiles: dict[str, dict[str, Any]]) -> None:
+    """Each reading build_health_request writes is a resource of app-vision-camera-health, typed alike."""
+    from service.pipeline.actions.health_event import build_health_request
+    from service.pipeline.actions.payloads import HealthPayload
+
+    payload = HealthPayload(
+        camera="cam-1",
+        origin=1,
+        state="offline",
+        reason="reconnecting failed",
+        framesIn=3,
+        framesDecoded=2,
+        framesAnalysed=1,
+        reconnects=4,
+        lastError="refused",
+    )
+    event = build_health_request(payload).event
+    resources = {
+        r["name"]: r["properties"]["valueType"] for r in profiles[event.profile_name]["deviceResources"]
+    }
+    written = {r.resource_name: r.value_type for r in event.readings}
+    assert written == resources
+    assert {r.resource_name: r.value for r in event.readings}["Online"] == "false"

@@ -37,7 +37,11 @@ function renderCameras(cameras) {
     }
     const labels = cam.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(", ") || "nothing";
     const drops = Object.entries(cam.drops).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-    card.querySelector(".stats").textContent =
+    const stream = cam.stream ? `stream ${cam.stream.state}` +
+      (cam.stream.reconnects ? ` (${cam.stream.reconnects} reconnects)` : "") +
+      (cam.stream.lastError ? ` · last error: ${cam.stream.lastError}` : "") + " · " : "";
+    card.dataset.stream = cam.stream ? cam.stream.state : "";
+    card.querySelector(".stats").textContent = stream +
       `${cam.fpsReceived} fps in, ${cam.fpsAnalysed} analysed · sees: ${labels} · drops: ${drops}` +
       (cam.lastLatencyMs !== null ? ` · latency ${cam.lastLatencyMs} ms` : "");
   }
@@ -50,10 +54,12 @@ function alertRow(alert) {
   const actions = alert.actions.map((a) => `${a.kind}: ${a.outcome}` +
     (a.latencyMs !== null && a.outcome === "delivered" ? ` (${a.latencyMs} ms)` : "")).join("; ");
   const shot = alert.snapshotUrl ? el("img", { src: alert.snapshotUrl, alt: "alert snapshot" }) : "";
+  const clip = alert.clipReady ? el("a", { class: "clip", href: alert.clipUrl }, "clip") :
+    (alert.clipUrl ? "clip pending" : "");
   return el("tr", { class: `alert ${alert.state}`, "data-alert-id": alert.alertId },
     el("td", {}, alert.state), el("td", {}, time(alert.startedAt)), el("td", { class: "rule" }, alert.rule),
     el("td", {}, alert.camera), el("td", { class: `sev-${alert.severity}` }, alert.severity),
-    el("td", { class: "summary" }, alert.summary), el("td", {}, actions), el("td", {}, shot));
+    el("td", { class: "summary" }, alert.summary), el("td", {}, actions), el("td", {}, shot), el("td", {}, clip));
 }
 
 function renderAlerts(body) {

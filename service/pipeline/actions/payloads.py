@@ -4,6 +4,7 @@
     command       CommandPayload       a core-command set
     notification  NotificationPayload  a support-notifications notification
     analytics     CountPayload         a zone's or line's counts (count_event.py)
+    health        HealthPayload        a stream camera's health change (health_event.py)
 
 Keys are the ones the rows have always had, so a row written by an earlier version still reads
 (key order and spacing are not part of the format). A row that does not read is corrupt: the
@@ -106,8 +107,22 @@ class CountPayload(WireModel):
     objects: tuple[CountObject, ...] = Field(default=(), description="Events since the last publish.")
 
 
-ActionPayload = EventPayload | CommandPayload | NotificationPayload | CountPayload
-P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload, CountPayload)
+class HealthPayload(WireModel):
+    """One camera health event's content, without ids (the reasons and errors are redacted)."""
+
+    camera: str = Field(description="The camera: the event's deviceName.")
+    origin: int = Field(description="When the state changed (ns); every reading's origin.")
+    state: Literal["connecting", "online", "stalled", "offline"] = Field(description="StreamState.")
+    reason: str = Field(description="Why the state changed.")
+    framesIn: int = Field(description="Video packets demuxed since start.")
+    framesDecoded: int = Field(description="Frames decoded since start.")
+    framesAnalysed: int = Field(description="Frames of the camera analysed since start.")
+    reconnects: int = Field(description="Reconnect attempts since start.")
+    lastError: str = Field(description="The last error ('' when none).")
+
+
+ActionPayload = EventPayload | CommandPayload | NotificationPayload | CountPayload | HealthPayload
+P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload, CountPayload, HealthPayload)
 
 
 def write_payload(payload: ActionPayload) -> str:

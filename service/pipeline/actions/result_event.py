@@ -2,7 +2,8 @@
 
 Readings of one event (sourceName = PipelineSettings.ResultSource, default `Alert`):
 - `AlertState` (String): new, update or end;
-- `Alert` (Object): the alert as a whole (id, rule, camera, severity, summary, times in ns, ...);
+- `Alert` (Object): the alert as a whole (id, rule, camera, severity, summary, times in ns, ...,
+  clipUrl when a clip was asked);
 - `Detection` (Object), one per detection: label, score, box [x1,y1,x2,y2] in source pixels, zone,
   zones, camera, alertId, rule, model, latencyMs (frame origin to result), trackId, stationary;
 - `Snapshot` (Binary image/jpeg), only when the rule's AttachSnapshot says the image may leave.
@@ -69,9 +70,12 @@ def result_object(change: AlertChange, source: str, snapshot: str) -> dict[str, 
 
 def build_result_request(payload: EventPayload, snapshot_jpeg: bytes | None) -> AddEventRequest:
     """A new AddEventRequest (fresh event id and request id) from a stored payload."""
+    alert = payload.alert.model_dump(mode="json")
+    if not payload.alert.clipUrl:  # only with a clip: a row stored before clips publishes as it did
+        del alert["clipUrl"]
     readings = [
         Reading.simple("AlertState", "String", payload.state),
-        Reading.object("Alert", payload.alert.model_dump(mode="json")),
+        Reading.object("Alert", alert),
     ]
     readings.extend(Reading.object("Detection", d.model_dump(mode="json")) for d in payload.detections)
     if snapshot_jpeg is not None:

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
+from service.edgex.dtos import AddEventRequest
 from service.edgex.envelope import envelope_for_event
 from service.edgex.errors import BusUnavailable, DecodeError, PeerRejected, PeerUnavailable
 from service.edgex.notifications import Notification
@@ -17,18 +18,32 @@ from service.edgex.topics import event_topic
 from service.edgex.wire_format import WireFormat
 from service.pipeline.actions.count_event import build_count_request
 from service.pipeline.actions.delivery import Sender
+from service.pipeline.actions.health_event import build_health_request
 from service.pipeline.actions.outbox import OutboxItem
 from service.pipeline.actions.payloads import (
     CommandPayload,
     CountPayload,
     EventPayload,
+    HealthPayload,
     NotificationPayload,
     read_payload,
 )
-from service.pipeline.actions.plan import KIND_ANALYTICS, KIND_COMMAND, KIND_EVENT, KIND_NOTIFICATION
+from service.pipeline.actions.plan import (
+    KIND_ANALYTICS,
+    KIND_COMMAND,
+    KIND_EVENT,
+    KIND_HEALTH,
+    KIND_NOTIFICATION,
+)
 from service.pipeline.actions.result_event import build_result_request
 from service.pipeline.errors import ActionError, PermanentActionError
-from service.pipeline.identity import ANALYTICS_PROFILE, RESULT_DEVICE, RESULT_PROFILE, RESULT_SERVICE
+from service.pipeline.identity import (
+    ANALYTICS_PROFILE,
+    HEALTH_PROFILE,
+    RESULT_DEVICE,
+    RESULT_PROFILE,
+    RESULT_SERVICE,
+)
 from service.pipeline.state.snapshot_store import SnapshotStore
 
 
@@ -64,6 +79,7 @@ class ActionSenders:
             KIND_COMMAND: self.send_command,
             KIND_NOTIFICATION: self.send_notification,
             KIND_ANALYTICS: self.send_counts,
+            KIND_HEALTH: self.send_health,
         }
 
     def send_event(self, item: OutboxItem) -> str:
@@ -101,6 +117,28 @@ class ActionSenders:
             self._deps.base_topic,
             RESULT_SERVICE,
             ANALYTICS_PROFILE,
+            req.event.device_name,
+            req.event.source_name,
+            escape=wire.name_field_escape,
+        )
+        try:
+            self._deps.bus.publish(topic, envelope)
+        except BusUnavailable as exc:
+            raise ActionError(f"bus unavailable: {exc}") from exc
+        return req.event.id
+
+    def send_health(self, item: OutboxItem) -> str:
+        """Publish a camera health event with a fresh id; returns the id."""
+        req = build_health_request(read_payload(HealthPayload, item.payload))
+        return self._publish_device_event(req, HEALTH_PROFILE)
+
+    def _publish_device_event(self, req: AddEventRequest, profile: str) -> str:
+        wire = self._deps.wire
+        envelope = envelope_for_event(req, wire.form, cbor_all_events=wire.encode_all_events_cbor)
+        topic = event_topic(
+            self._deps.base_topic,
+            RESULT_SERVICE,
+            profile,
             req.event.device_name,
             req.event.source_name,
             escape=wire.name_field_escape,

@@ -1,5 +1,7 @@
 """Analysis stage: an encoded frame -> decoded image -> motion gate -> models -> AnalysedFrame.
 
+A stream frame comes decoded (Frame.image, from its reader): it skips the decode step.
+
 Runs on the worker threads; a camera is handled by one worker at a time (ingest/frame_slots.py), so
 a camera's AnalysisState (motion gate, source size, last analysis time) needs no lock; only its
 forced flag, set by the control thread, is read under the analyser's lock. JPEGs are
@@ -178,9 +180,12 @@ class FrameAnalyser:
         return AnalysisState(name, MotionGate(params), models, runs)
 
     def _decode(self, frame: Frame, camera: AnalysisState) -> tuple[NDArray[np.uint8], int]:
-        reducible = self._settings.DecodeReduced and frame.media_type == "image/jpeg"
-        factor = camera.factor if reducible else 1
-        image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), _DECODE_FLAGS[factor])
+        image: NDArray[np.generic] | None = frame.image  # a stream frame, decoded by its reader
+        factor = 1
+        if image is None:
+            reducible = self._settings.DecodeReduced and frame.media_type == "image/jpeg"
+            factor = camera.factor if reducible else 1
+            image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), _DECODE_FLAGS[factor])
         if image is None or image.size == 0:
             raise FrameDecodeError(frame.camera, f"{len(frame.data)} B of {frame.media_type} do not decode")
         source = (image.shape[1] * factor, image.shape[0] * factor)

@@ -6,6 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from service.pipeline.analysis.sighting import Sighting
+from service.streams.health import HealthSnapshot
 
 FPS_WINDOW_S = 5.0
 _STAMPS = 256
@@ -29,6 +30,7 @@ class CameraStatus:
     sightings: tuple[Sighting, ...]
     zones: tuple[str, ...]
     has_snapshot: bool
+    stream: HealthSnapshot | None = None  # a stream camera's reader health (None: bus frames)
 
 
 @dataclass(slots=True)

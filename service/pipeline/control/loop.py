@@ -29,6 +29,7 @@ from service.pipeline.control.stages import (
     Count,
     Evaluate,
     KeepAnalysing,
+    KeepForClips,
     LatestSnapshot,
     Observe,
     QueueActions,
@@ -39,6 +40,7 @@ from service.pipeline.control.stages import (
 from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
+from service.pipeline.state.alert_clips import AlertClips
 from service.pipeline.state.records import AlertChange
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
@@ -64,6 +66,7 @@ class ControlDeps:
     on_enqueued: Callable[[str], None]  # wake the delivery worker of an action kind
     request_frame: Callable[[str], None]  # a fusion rule wants a frame of this camera now
     clock: Callable[[], float] = time.time
+    clips: AlertClips | None = None  # alert clips (None: no clips, as in unit tests)
 
 
 class ControlLoop:
@@ -75,7 +78,9 @@ class ControlLoop:
         self._resume()
         evaluate = Evaluate(self._rules, deps.sensors)
         gate = KeepAnalysing(self._rules, deps.cameras)
-        alerts = RecordAlerts(deps.alerts, deps.snapshots, deps.cameras, deps.settings, deps.metrics)
+        alerts = RecordAlerts(
+            deps.alerts, deps.snapshots, deps.cameras, deps.settings, deps.metrics, deps.clips
+        )
         actions = QueueActions(deps.outbox, deps.alerts, deps.settings, deps.on_enqueued, deps.clock)
         requests = RequestFrames(deps.request_frame)
         self._observe = Observe(deps.metrics, deps.clock)
@@ -90,6 +95,7 @@ class ControlLoop:
             (
                 Track(deps.cameras, metrics),
                 Count(self.counts),
+                *((KeepForClips(deps.clips),) if deps.clips is not None else ()),
                 LatestSnapshot(deps.cameras, deps.settings),
                 evaluate,
                 gate,

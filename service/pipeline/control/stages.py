@@ -1,6 +1,6 @@
 """The control stages: each does one step of an item's trip and leaves its result in the context.
 
-Frame:   track -> count -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
+Frame:   track -> count -> clip -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
 Still:   evaluate
 Reading: evaluate -> gate -> alerts -> actions -> requests
 Tick:    evaluate -> gate -> alerts -> actions
@@ -25,6 +25,7 @@ from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
+from service.pipeline.state.alert_clips import AlertClips
 from service.pipeline.state.records import ActionOutcome, AlertChange
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import Snapshot, SnapshotStore
@@ -68,6 +69,21 @@ class Count:
         assert camera is not None and view is not None
         if camera.counter is not None:
             self._output.counted(camera, camera.counter.update(view), view.analysed_s)
+
+
+class KeepForClips:
+    """Keep a bus-fed camera's analysed frame (its encoded bytes) for the clips of its alerts."""
+
+    name = "clip"
+
+    def __init__(self, clips: AlertClips) -> None:
+        self._clips = clips
+
+    def __call__(self, ctx: ControlContext) -> None:
+        frame = ctx.frame
+        assert frame is not None
+        if frame.encoded:  # stream frames have none: their reader's packets are kept instead
+            self._clips.frame(frame.camera, frame.encoded, frame.origin_ns / 1e9)
 
 
 class LatestSnapshot:
@@ -153,6 +169,7 @@ class RecordAlerts:
         cameras: CameraTable,
         settings: PipelineSettings,
         metrics: Metrics,
+        clips: AlertClips | None = None,
     ) -> None:
         self._alerts = alerts
         self._snapshots = snapshots
@@ -160,6 +177,7 @@ class RecordAlerts:
         self._rules = {rule.Name: rule for rule in settings.Rules}
         self._quality = settings.Snapshots.Quality
         self._counted = Children(metrics.alerts_total)
+        self._clips = clips
 
     def __call__(self, ctx: ControlContext) -> None:
         for rule, reason in ctx.output.suppressed:
@@ -169,11 +187,23 @@ class RecordAlerts:
             if self._rules[change.alert.rule].Actions.Snapshot and change.transition != "end":
                 snapshot = self._save_snapshot(change, ctx)
                 change = replace(change, alert=replace(change.alert, snapshot=snapshot))
+            if change.transition == "new":
+                change = self._request_clip(change, ctx.now_s)
             alert = self._alerts.apply(change)
             self._counted(alert.rule, change.transition).inc()
             if change.transition != "update":
                 LOG.info("alert %s %s: %s", change.transition, alert.alert_id, alert.summary)
             ctx.applied.append(AppliedChange(change, alert, snapshot))
+
+    def _request_clip(self, change: AlertChange, now_s: float) -> AlertChange:
+        """Ask the camera's recorder for the new alert's clip, around its frame's capture time."""
+        alert = change.alert
+        if self._clips is None or not alert.camera:
+            return change
+        at_s = change.frame.origin_ns / 1e9 if change.frame is not None else now_s
+        if not self._clips.request(alert.alert_id, alert.camera, at_s):
+            return change
+        return replace(change, alert=replace(alert, clip=f"{alert.alert_id}.mp4"))
 
     def _save_snapshot(self, change: AlertChange, ctx: ControlContext) -> str:
         """The alert's frame annotated, else the camera's latest snapshot; '' when there is neither."""

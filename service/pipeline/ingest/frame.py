@@ -1,9 +1,13 @@
-"""A camera frame as it came in (encoded bytes, times, ids) and the reasons a frame is not analysed."""
+"""A camera frame as it came in (encoded bytes or decoded pixels, times, ids) and the reasons a frame
+is not analysed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
 
 
 class DropReason(StrEnum):
@@ -18,7 +22,8 @@ class DropReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One encoded camera image as it came off the bus (or from a snapshot command)."""
+    """One camera image: encoded, as it came off the bus (or from a snapshot command), or decoded, as
+    a stream reader hands it on (`image` BGR uint8 HxWx3, `data` empty): the analyser decodes none."""
 
     camera: str
     data: bytes
@@ -28,3 +33,4 @@ class Frame:
     event_id: str = ""
     correlation_id: str = ""
     forced: bool = False  # a fusion rule asked for it: bypasses the motion gate
+    image: NDArray[np.uint8] | None = None  # decoded BGR (stream frames); read-only by convention

@@ -37,12 +37,17 @@ class AlertBook:
         return list(self._resumable)
 
     def apply(self, change: AlertChange) -> Alert:
-        """Store the alert of a change, keeping action outcomes and snapshot already recorded."""
+        """Store the alert of a change, keeping action outcomes, snapshot and clip already recorded."""
         with self._lock:
             alert = change.alert
             known = self._active.get(alert.alert_id)
             if known is not None:
-                alert = replace(alert, actions=known.actions, snapshot=alert.snapshot or known.snapshot)
+                alert = replace(
+                    alert,
+                    actions=known.actions,
+                    snapshot=alert.snapshot or known.snapshot,
+                    clip=alert.clip or known.clip,
+                )
             if change.transition == "end":
                 self._active.pop(alert.alert_id, None)
                 self._ended.appendleft(alert)

@@ -65,6 +65,13 @@ class WireAlert(WireModel):
     endedAt: int | None = Field(description="End, ns since the epoch (null while active).")
     updates: int = Field(description="Updates since the start.")
     latencyMs: float | None = Field(description="Latency (frame origin to result) of the last change.")
+    clipUrl: str = Field(
+        default="",
+        description=(
+            "The alert's MP4 clip on this service (written once its post-roll has passed); '' = none. "
+            "The clip itself stays on the box."
+        ),
+    )
 
 
 def wire_detection(sighting: Sighting) -> WireDetection:
@@ -94,4 +101,10 @@ def wire_alert(alert: Alert) -> WireAlert:
         endedAt=ns(alert.ended_s),
         updates=alert.updates,
         latencyMs=latency_ms(alert.latency_s),
+        clipUrl=clip_url(alert.alert_id) if alert.clip else "",
     )
+
+
+def clip_url(alert_id: str) -> str:
+    """Where REST serves an alert's clip (service.api.clip_routes)."""
+    return f"/api/v3/alerts/{alert_id}/clip.mp4"

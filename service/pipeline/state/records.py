@@ -44,6 +44,7 @@ class Alert:
     latency_s: float | None = None  # frame-to-result latency of the frame that caused the last change
     snapshot: str = ""  # file name under the snapshot directory
     actions: tuple[ActionOutcome, ...] = ()
+    clip: str = ""  # the clip asked for this alert (state/alert_clips.py); '' = none
 
 
 @dataclass(frozen=True, slots=True)

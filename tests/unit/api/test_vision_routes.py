@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -75,6 +76,9 @@ class View:
 
     def alert_snapshot(self, alert_id: str) -> bytes | None:
         return b"\xff\xd8alert" if alert_id == "a-1" else None
+
+    def alert_clip(self, alert_id: str) -> Path | None:
+        return None
 
     def outbox_counts(self) -> dict[State, int]:
         return {"pending": 1, "delivered": 0, "dead": 0}
@@ -177,7 +181,7 @@ def test_rest_and_the_result_event_agree_on_the_shared_wire_fields(client: TestC
     event_detection = detection_object(SIGHTING, change).model_dump(mode="json")
     shared_alert = set(WireAlert.model_fields)
     assert {k: rest[k] for k in shared_alert} == {k: event_alert[k] for k in shared_alert}
-    assert set(rest) - shared_alert == {"state", "snapshotUrl", "detections", "actions"}
+    assert set(rest) - shared_alert == {"state", "snapshotUrl", "detections", "actions", "clipReady"}
     assert rest["detections"][0] == {k: event_detection[k] for k in WireDetection.model_fields}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,14 @@ def test_an_alert_on_the_wire() -> None:
         "endedAt": 3_000_000_001,
         "updates": 4,
         "latencyMs": 42.1,
+        "clipUrl": "",
     }
     assert wire_alert(Alert("a", "r", "", "NORMAL", "", "s", "active", 1.0, 1.0, 1.0)).endedAt is None
+
+
+def test_an_alert_with_a_clip_links_the_clip_route() -> None:
+    with_clip = replace(ALERT, clip="a-1.mp4")
+    assert wire_alert(with_clip).clipUrl == "/api/v3/alerts/a-1/clip.mp4"
 
 
 def test_wire_models_are_frozen_and_strict() -> None:
