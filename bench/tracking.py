@@ -14,7 +14,10 @@ with counting the truth: "count errors" adds up |difference| over every line's i
 and every zone's entries. "us/frame" is the tracker's own update time.
 
 Trackers:
-  iou              the service's Tracker (service/pipeline/analysis/tracking.py), TrackingSettings()
+  iou              the service's Tracker (service/pipeline/analysis/tracking.py), TrackingSettings():
+                   boxes matched where each track is heading (PredictMotion)
+  iou-static       the same matching each track's last box (PredictMotion false: the tracker
+                   before issue 17)
   bytetrack        edgefirst-tracker's ByteTrack with its defaults (high_conf 0.7, iou 0.25,
                    lifespan 0.5 s): detections below high_conf never start a track
   bytetrack-tuned  the same with high_conf 0.5 (the person model's threshold) and a lifespan of 3 s
@@ -67,13 +70,16 @@ METRICS = [
 TrackStep = Callable[[Sequence[Observation], float], list[int | None]]
 
 
-def iou_tracker() -> TrackStep:
-    tracker = Tracker(TrackingSettings())
+def iou_tracker(predict: bool) -> Callable[[], TrackStep]:
+    def build() -> TrackStep:
+        tracker = Tracker(TrackingSettings(PredictMotion=predict))
 
-    def step(observations: Sequence[Observation], now_s: float) -> list[int | None]:
-        return [info.track_id for info in tracker.update(observations, now_s)]
+        def step(observations: Sequence[Observation], now_s: float) -> list[int | None]:
+            return [info.track_id for info in tracker.update(observations, now_s)]
 
-    return step
+        return step
+
+    return build
 
 
 def byte_tracker(high_conf: float, lifespan_s: float) -> Callable[[], TrackStep]:
@@ -95,7 +101,8 @@ def byte_tracker(high_conf: float, lifespan_s: float) -> Callable[[], TrackStep]
 
 
 TRACKERS: dict[str, Callable[[], TrackStep]] = {
-    "iou": iou_tracker,
+    "iou": iou_tracker(predict=True),
+    "iou-static": iou_tracker(predict=False),
     "bytetrack": byte_tracker(0.7, 0.5),
     "bytetrack-tuned": byte_tracker(0.5, 3.0),
 }

@@ -113,7 +113,7 @@ APPROACH = Scene(
 
 SCENES: tuple[Scene, ...] = (WALK_RIGHT, WALK_LEFT, IN_AND_BACK, TWO_PASS, QUEUE_SCENE, APPROACH)
 
-# Harder for a tracker: walkers that hide each other while one of them moves. The current tracker
+# Harder for a tracker: walkers that hide each other while one of them moves. The IoU tracker
 # swaps their ids as they pass, and still counts them right: a crossing follows the anchor's step,
 # whichever id it is under. bench.tracking scores trackers on these as on the others.
 OVERTAKE = Scene(

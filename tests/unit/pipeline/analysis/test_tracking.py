@@ -57,3 +57,32 @@ def test_tracks_end_after_missed_frames_and_seconds() -> None:
     tracker.update([], 1.5)
     assert len(tracker) == 0
     assert tracker.update([person(0)], 1.6)[0].track_id == 2
+
+
+def crossing_ids(predict: bool) -> list[tuple[int, int]]:
+    """Two people walking past each other, 30 px a frame: the track ids of (walker a, walker b)."""
+    tracker = Tracker(TrackingSettings(PredictMotion=predict))
+    ids = []
+    for k in range(9):
+        a, b = tracker.update([person(30 * k), person(250 - 30 * k)], float(k))
+        ids.append((a.track_id, b.track_id))
+    return ids
+
+
+def test_matching_where_tracks_are_heading_keeps_the_ids_of_people_who_pass_each_other() -> None:
+    assert crossing_ids(predict=True) == [(1, 2)] * 9
+
+
+def test_matching_last_boxes_swaps_them_as_they_pass() -> None:
+    ids = crossing_ids(predict=False)
+    assert ids[:5] == [(1, 2)] * 5
+    assert ids[5:] == [(2, 1)] * 4  # at frame 5 each box overlaps the other's last box more
+
+
+def test_a_prediction_reaches_at_most_a_second_ahead() -> None:
+    tracker = Tracker(TrackingSettings(MaxMissedFrames=100, MaxMissedS=100))
+    for k in range(5):
+        tracker.update([person(30 * k)], float(k))
+    # Unseen for 10 s: predicted at most 1 s on (about 150), so a box back where it was last seen
+    # (120) still matches, not one where 10 s of walking would have taken it.
+    assert tracker.update([person(120)], 14.0)[0].track_id == 1
