@@ -62,6 +62,8 @@ class HealthOutput:
             lastError=health.last_error if health is not None else "",
         )
         # A failing write raises into the reader's CameraHealth, which logs it: the reader goes on.
-        queued = deps.outbox.enqueue(f"health/{camera}/{origin_ns}", KIND_HEALTH, "", write_payload(payload))
+        queued = deps.outbox.enqueue(
+            f"health/{camera}/{origin_ns}/{new.value}", KIND_HEALTH, "", write_payload(payload)
+        )
         if queued:
             deps.on_enqueued(KIND_HEALTH)
