@@ -30,6 +30,9 @@ bench: models
 	$(PY) -m bench.e2e
 	$(PY) -m bench.floor
 	$(PY) -m bench.tracking
+	$(PY) -m bench.streams_decode
+	$(PY) -m bench.clips
+	$(PY) -m bench.camera_capacity
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service tests bench
