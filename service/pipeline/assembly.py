@@ -1,10 +1,10 @@
 """Assembly: the pipeline's parts built from its dependencies, in one place, wired one way.
 
-bus / HTTP trigger -> ingest.EventIngress -> camera slots (frames) | control queue (readings)
+bus / HTTP trigger -> ingest.EventIngress -> (clip ring) camera slots (frames) | control queue (readings)
 stream readers (ingest.StreamSources, one per camera with a Stream) -> camera slots (decoded frames);
   their packets -> the camera's clip recorder; their health changes -> control queue | outbox
 workers: slot -> decode -> motion gate -> Engine.submit -> control queue
-control: track -> count -> clip -> snapshot -> rules -> alert book (+ clip request) -> outbox
+control: track -> count -> snapshot -> rules -> alert book (+ clip request) -> outbox
   (control/stages.py)
 delivery (one thread per kind): outbox -> bus publish (results, analytics, health) | core-command |
 support-notifications
@@ -44,7 +44,7 @@ from service.pipeline.lifecycle import PipelineLifecycle, needed_models
 from service.pipeline.parts import LoadableEngine, Parts
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
-from service.pipeline.state.alert_clips import AlertClips
+from service.pipeline.state.alert_clips import AlertClips, ClipKeepingIntake
 from service.pipeline.state.records import ActionOutcome
 from service.pipeline.state.sensor_table import SensorTable
 from service.pipeline.state.snapshot_store import SnapshotStore
@@ -118,7 +118,7 @@ def assemble(deps: PipelineDeps) -> Parts:
         )
     )
     workers = FrameWorkers(cameras.slots, analyser, control.submit_result, metrics, settings.Workers)
-    ingress = EventIngress(cameras, control.submit, metrics, deps.base_topic)
+    ingress = EventIngress(ClipKeepingIntake(clips, cameras), control.submit, metrics, deps.base_topic)
     streams = _stream_sources(deps, cameras, control, outbox, clips, lambda kind: delivery[kind].wake())
     return Parts(
         settings,

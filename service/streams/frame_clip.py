@@ -140,9 +140,12 @@ class FrameClipRecorder:
 
 def encode_clip(frames: Sequence[KeptFrame], path: Path) -> None:
     """Encode `frames` (capture order) to an H.264 MP4 at `path`, each frame at its capture time."""
-    if not frames:
-        raise ClipError(f"no frames recorded for clip {path.name}")
+    start = next((i for i, frame in enumerate(frames) if _decode(frame.image) is not None), None)
+    if start is None:
+        raise ClipError(f"no readable frames recorded for clip {path.name}")
+    frames = frames[start:]
     first = _decode(frames[0].image)
+    assert first is not None  # found readable above
     height, width = first.shape[0] & ~1, first.shape[1] & ~1  # yuv420p needs even dimensions
     times = _pts_ms(frames)
     with atomic_mp4(path) as out:
@@ -152,7 +155,9 @@ def encode_clip(frames: Sequence[KeptFrame], path: Path) -> None:
         stream.codec_context.time_base = _TIME_BASE
         image = first
         for index, pts in times:
-            image = first if index == 0 else _decode(frames[index].image)
+            # A frame that does not decode (a camera sent junk) shows the previous one for its time.
+            pixels = first if index == 0 else _decode(frames[index].image)
+            image = image if pixels is None else pixels
             out.mux(stream.encode(_video_frame(image, width, height, pts)))
         out.mux(stream.encode(_video_frame(image, width, height, _hold_until_ms(times))))
         out.mux(stream.encode(None))
@@ -174,11 +179,10 @@ def _hold_until_ms(times: list[tuple[int, int]]) -> int:
     return times[-1][1] + (round(statistics.median(gaps)) if gaps else 1000)
 
 
-def _decode(image: bytes) -> NDArray[np.uint8]:
+def _decode(image: bytes) -> NDArray[np.uint8] | None:
+    """The kept frame's pixels, or None when its bytes are not a readable image."""
     pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    if pixels is None:
-        raise ClipError("a kept frame is not a readable image")
-    return np.asarray(pixels, np.uint8)
+    return None if pixels is None or pixels.size == 0 else np.asarray(pixels, np.uint8)
 
 
 def _video_frame(image: NDArray[np.uint8], width: int, height: int, pts: int) -> av.VideoFrame:

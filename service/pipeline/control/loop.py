@@ -29,7 +29,6 @@ from service.pipeline.control.stages import (
     Count,
     Evaluate,
     KeepAnalysing,
-    KeepForClips,
     LatestSnapshot,
     Observe,
     QueueActions,
@@ -95,7 +94,6 @@ class ControlLoop:
             (
                 Track(deps.cameras, metrics),
                 Count(self.counts),
-                *((KeepForClips(deps.clips),) if deps.clips is not None else ()),
                 LatestSnapshot(deps.cameras, deps.settings),
                 evaluate,
                 gate,

@@ -1,6 +1,6 @@
 """The control stages: each does one step of an item's trip and leaves its result in the context.
 
-Frame:   track -> count -> clip -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
+Frame:   track -> count -> snapshot -> evaluate -> gate -> alerts -> actions -> requests -> observe
 Still:   evaluate
 Reading: evaluate -> gate -> alerts -> actions -> requests
 Tick:    evaluate -> gate -> alerts -> actions
@@ -69,21 +69,6 @@ class Count:
         assert camera is not None and view is not None
         if camera.counter is not None:
             self._output.counted(camera, camera.counter.update(view), view.analysed_s)
-
-
-class KeepForClips:
-    """Keep a bus-fed camera's analysed frame (its encoded bytes) for the clips of its alerts."""
-
-    name = "clip"
-
-    def __init__(self, clips: AlertClips) -> None:
-        self._clips = clips
-
-    def __call__(self, ctx: ControlContext) -> None:
-        frame = ctx.frame
-        assert frame is not None
-        if frame.encoded:  # stream frames have none: their reader's packets are kept instead
-            self._clips.frame(frame.camera, frame.encoded, frame.origin_ns / 1e9)
 
 
 class LatestSnapshot:

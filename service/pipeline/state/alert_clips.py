@@ -2,13 +2,16 @@
 
 Stream cameras (Devices.<camera>.Stream) get a ClipRecorder, the packet sink of their reader: a
 pre-roll ring of encoded packets, remuxed into an MP4 (no re-encode). Bus-fed cameras get a
-FrameClipRecorder, created on their first analysed frame: it keeps the frames' JPEG/PNG bytes and
-encodes the few that end up in a clip, at the camera's own rate. A clip covers
+FrameClipRecorder, created on their first frame: it keeps the JPEG/PNG bytes of every frame that
+came in (`ClipKeepingIntake`, before the latest-frame slot: still frames the motion gate will pass
+over belong in the pre-roll too) and encodes the few that end up in a clip, at the camera's own
+rate. A clip covers
 Clips.PreRollS before the alert's frame to Clips.PostRollS after it and is written on one clip
 worker thread, after its post-roll; retention (ClipStore) runs after each write and every
 Clips.PruneEveryS. With Clips.Enabled false nothing is kept or written.
 
-Threads: `frame` and `request` on the control thread, `sink` at assembly, the recorders' own
+Threads: `frame` on the bus thread (or the REST thread of the HTTP trigger), `request` on the
+control thread, `sink` at assembly, the recorders' own
 threads as described in service/streams/clip_recorder.py; one lock guards the recorder table.
 """
 
@@ -22,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from service.metrics import Metrics
+from service.pipeline.ingest.frame import Frame
+from service.pipeline.ingest.ingress import FrameIntake
 from service.pipeline.settings import PipelineSettings
 from service.streams.clip_recorder import ClipRecorder
 from service.streams.clip_store import ClipStore, valid_alert_id
@@ -61,7 +66,7 @@ class AlertClips:
         return self._streams.get(camera)
 
     def frame(self, camera: str, encoded: bytes, capture_s: float) -> None:
-        """An analysed frame of a bus-fed camera (its JPEG/PNG bytes); stream cameras keep packets."""
+        """A frame of a bus-fed camera (its JPEG/PNG bytes); stream cameras keep packets instead."""
         if not self._enabled or not encoded or camera in self._streams:
             return
         with self._lock:
@@ -113,3 +118,16 @@ class AlertClips:
         else:
             self._metrics.clips_total.labels("failed").inc()
             LOG.warning("clip of alert %s not written: %s", alert_id, error)
+
+
+class ClipKeepingIntake:
+    """The bus frames' intake with clips: each frame's bytes are kept for its camera's clips first."""
+
+    def __init__(self, clips: AlertClips, intake: FrameIntake) -> None:
+        self._clips = clips
+        self._intake = intake
+
+    def put_frame(self, frame: Frame) -> None:
+        """Keep the frame for clips, then hand it to the camera table."""
+        self._clips.frame(frame.camera, frame.data, frame.origin_ns / 1e9)
+        self._intake.put_frame(frame)

@@ -1,4 +1,4 @@
-"""AlertClips: a recorder per camera (stream: packet sink; bus: analysed frames), a clip per request."""
+"""AlertClips: a recorder per camera (stream: packet sink; bus: the frames it sent), a clip per request."""
 
 from __future__ import annotations
 
@@ -37,12 +37,13 @@ def test_stream_cameras_get_a_packet_sink_and_no_one_else() -> None:
     assert AlertClips(off, Path("unused"), Metrics()).sink("door") is None
 
 
-def test_a_bus_camera_clip_holds_its_analysed_frames(tmp_path: Path) -> None:
+def test_a_bus_camera_clip_holds_the_frames_it_sent_junk_skipped(tmp_path: Path) -> None:
     metrics = Metrics()
     clips = AlertClips(SETTINGS, tmp_path, metrics, clock=lambda: 1000.0)
     assert not clips.request("a-1", "bus-cam", 100.0)  # no frame yet: no recorder, no clip asked
     for index in range(20):  # 10 FPS from t=99.0
         clips.frame("bus-cam", jpeg(10 * index), 99.0 + index / 10)
+    clips.frame("bus-cam", b"not a jpeg", 100.05)  # junk from the camera: skipped, not a failed clip
     assert clips.request("a-1", "bus-cam", 100.0)
     assert not clips.request("../x", "bus-cam", 100.0)  # an id that cannot name a file
     for index in range(20, 25):
