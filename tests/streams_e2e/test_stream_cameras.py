@@ -9,6 +9,7 @@ and an undecodable codec are errors on their cameras while the service goes on.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import time
 from collections.abc import Callable
@@ -192,7 +193,9 @@ def test_junk_and_an_undecodable_codec_are_errors_on_their_cameras_not_a_crash(
     start_service: ServiceFactory,
     junk_server_factory: Callable[[str], JunkServer],
     media: Media,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     junk = junk_server_factory("junk")
     secret_uri = junk.uri().replace("rtsp://", "rtsp://admin:s3cret-pw@")
     service = start_service(
@@ -215,7 +218,8 @@ def test_junk_and_an_undecodable_codec_are_errors_on_their_cameras_not_a_crash(
     # the service goes on: the good camera keeps being analysed, REST answers
     analysed = service.camera("good")["framesAnalysed"]
     assert wait_for(lambda: service.camera("good")["framesAnalysed"] > analysed, 5)
-    # credentials appear nowhere: not in REST, not in metrics, not in health events
+    # credentials appear nowhere: not in the log, REST, metrics or health events
+    assert "junk" in caplog.text and "s3cret-pw" not in caplog.text
     assert "s3cret-pw" not in service.client.get("/api/v3/cameras").text
     assert "s3cret-pw" not in service.metrics.prometheus_text().decode()
     assert all(
