@@ -63,19 +63,28 @@ def result_payload(change: AlertChange, source: str, snapshot: str) -> EventPayl
 
 
 def result_object(change: AlertChange, source: str, snapshot: str) -> dict[str, JsonValue]:
-    """result_payload as the JSON object its outbox row holds (to compare with what was published)."""
-    stored: dict[str, JsonValue] = result_payload(change, source, snapshot).model_dump(mode="json")
+    """result_payload as the JSON object its outbox row holds, its alert as published (to compare
+    with what was published)."""
+    payload = result_payload(change, source, snapshot)
+    stored: dict[str, JsonValue] = payload.model_dump(mode="json")
+    stored["alert"] = alert_reading(payload.alert)
     return stored
+
+
+def alert_reading(alert: ResultAlert) -> dict[str, JsonValue]:
+    """The Alert reading's objectValue: clipUrl only with a clip (an alert without one publishes as
+    it did before clips)."""
+    value: dict[str, JsonValue] = alert.model_dump(mode="json")
+    if not alert.clipUrl:
+        del value["clipUrl"]
+    return value
 
 
 def build_result_request(payload: EventPayload, snapshot_jpeg: bytes | None) -> AddEventRequest:
     """A new AddEventRequest (fresh event id and request id) from a stored payload."""
-    alert = payload.alert.model_dump(mode="json")
-    if not payload.alert.clipUrl:  # only with a clip: a row stored before clips publishes as it did
-        del alert["clipUrl"]
     readings = [
         Reading.simple("AlertState", "String", payload.state),
-        Reading.object("Alert", alert),
+        Reading.object("Alert", alert_reading(payload.alert)),
     ]
     readings.extend(Reading.object("Detection", d.model_dump(mode="json")) for d in payload.detections)
     if snapshot_jpeg is not None:
