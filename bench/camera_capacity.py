@@ -1,6 +1,6 @@
 """Camera capacity: how many 640x480 H.264 streams at 10 FPS one service analyses in time.
 
-    python -m bench.camera_capacity [--counts 1,2,4,8,12,16,24,32] [--seconds 20] [--warmup-s 4]
+    python -m bench.camera_capacity [--counts 1,2,4,8,12,16,24,32] [--seconds 24] [--warmup-s 4]
                                     [--source file|rtsp] [--file-seconds 20]
 
 The stream: a 640x480 10 FPS H.264 file built from the bundled photos (libx264, GOP 1 s, no
@@ -14,7 +14,7 @@ in-process bus: the engine (SSDLite person, default hint), DetectFps 5, the moti
 rule, clips on (every reader feeds its pre-roll ring), 4 workers.
 
 For each K of --counts (in order, stopping at the first K that fails), K cameras run for --warmup-s,
-then --seconds are measured:
+then --seconds are measured (longer than the video's loop, so each camera sees the person):
 - frame-to-result latency of every analysed frame (capture estimate to the end of inference, as
   frame_to_result_seconds), p50/p95/p99 over all cameras;
 - behind: a camera whose reader handed on less than 90% of DetectFps, or that lost more than 5% of
@@ -266,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.camera_capacity", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--counts", default="1,2,4,8,12,16,24,32", help="K values, in order")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per K")
+    parser.add_argument(
+        "--seconds", type=float, default=24.0, help="measured seconds per K (24: more than one loop)"
+    )
     parser.add_argument("--warmup-s", type=float, default=4.0)
     parser.add_argument("--source", choices=("file", "rtsp"), default="file")
     parser.add_argument("--file-seconds", type=float, default=20.0, help="length of the looped video")
