@@ -112,6 +112,7 @@ def build_pipeline(
     stream cameras take their credentials from `secrets` by SecretName."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
     from service.api.clip_routes import clip_router
+    from service.api.mode_routes import mode_router
     from service.api.vision_routes import vision_router
     from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
@@ -148,7 +149,11 @@ def build_pipeline(
         finally:
             engine.close()
 
-    routers = (vision_router(pipeline.view), clip_router(pipeline.view.alert_clip))
+    routers = (
+        vision_router(pipeline.view),
+        clip_router(pipeline.view.alert_clip),
+        mode_router(pipeline.view),
+    )
     return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 
 

@@ -155,6 +155,9 @@ class Metrics:
         self.line_crossings_total = Counter(
             "line_crossings_total", "Line crossings", ["camera", "line", "direction"], registry=r
         )
+        self.mode_active = Gauge(
+            "mode_active", "1 for the mode in force, 0 for the others", ["mode"], registry=r
+        )
         self.zone_entries_total = Counter(
             "zone_entries_total", "Zone entries", ["camera", "zone"], registry=r
         )

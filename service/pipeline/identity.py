@@ -14,6 +14,9 @@ LINE_SOURCE: Final = "LineCounts"
 # Stream cameras' health (device-profiles/app-vision-camera-health.yaml): device = the camera.
 HEALTH_PROFILE = "app-vision-camera-health"
 HEALTH_SOURCE: Final = "StreamHealth"
+# Mode switches (device-profiles/app-vision-mode.yaml): device app-vision, source Mode.
+MODE_PROFILE = "app-vision-mode"
+MODE_SOURCE: Final = "Mode"
 
 
 def analytics_device(camera: str, name: str) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from service.pipeline.count_settings import CountingSettings, LineSettings
+from service.pipeline.mode_settings import ModeSettings
 from service.pipeline.rule_settings import UNRESERVED, RuleSettings
 from service.streams.clip_store import ClipSettings
 from service.streams.settings import StreamSettings
@@ -169,6 +170,7 @@ class PipelineSettings(StrictModel):
         default_factory=CountingSettings, description="Line crossings, zone occupancy and dwell."
     )
     Rules: list[RuleSettings] = Field(default=[], description="Rules, evaluated in order.")
+    Modes: ModeSettings = Field(default_factory=ModeSettings, description="Modes: which rules are on.")
     Outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="Durable outbox.")
     Snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, description="Snapshots.")
     Clips: ClipSettings = Field(default_factory=ClipSettings, description="Alert clips kept on the box.")
@@ -199,6 +201,9 @@ class PipelineSettings(StrictModel):
             raise ValueError(f"duplicate rule names: {', '.join(duplicates)}")
         for rule in self.Rules:
             self._check_rule_zones(rule)
+        unknown = sorted(self.Modes.moded_rules - set(names))
+        if unknown:
+            raise ValueError(f"Modes name unknown rule(s): {', '.join(unknown)}")
         return self
 
     def _check_rule_zones(self, rule: RuleSettings) -> None:

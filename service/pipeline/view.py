@@ -9,6 +9,7 @@ from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
 from service.pipeline.parts import Parts
+from service.pipeline.rules.modes import ModeState
 from service.pipeline.state.records import Alert, SensorState
 
 
@@ -74,3 +75,16 @@ class PipelineView:
     def counts(self) -> dict[str, CameraCounts]:
         """The latest line and zone counts of every counting camera, by name."""
         return self._parts.cameras.counts()
+
+    def mode(self) -> ModeState | None:
+        """The mode in force, or None without modes."""
+        keeper = self._parts.control.modes
+        return keeper.current() if keeper.configured else None
+
+    def modes(self) -> dict[str, list[str]]:
+        """Mode name to the rules it enables."""
+        return self._parts.control.modes.modes
+
+    def switch_mode(self, mode: str) -> ModeState:
+        """Switch now (UnknownMode for a mode not configured)."""
+        return self._parts.control.modes.switch(mode, "manual", self._parts.clock())

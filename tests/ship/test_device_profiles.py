@@ -33,6 +33,7 @@ def _profile_files() -> list[Path]:
         PROFILES_ROOT / "app-vision-result.yaml",
         PROFILES_ROOT / "app-vision-analytics.yaml",
         PROFILES_ROOT / "app-vision-camera-health.yaml",
+        PROFILES_ROOT / "app-vision-mode.yaml",
     ]
     return [*files, *(path for path in ours if path.is_file())]
 

@@ -4,6 +4,7 @@
     command       CommandPayload       a core-command set
     notification  NotificationPayload  a support-notifications notification
     analytics     CountPayload         a zone's or line's counts (count_event.py)
+    mode          ModePayload          a mode switch (mode_event.py)
     health        HealthPayload        a stream camera's health change (health_event.py)
 
 Keys are the ones the rows have always had, so a row written by an earlier version still reads
@@ -121,8 +122,19 @@ class HealthPayload(WireModel):
     lastError: str = Field(description="The last error ('' when none).")
 
 
-ActionPayload = EventPayload | CommandPayload | NotificationPayload | CountPayload | HealthPayload
-P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload, CountPayload, HealthPayload)
+class ModePayload(WireModel):
+    """One mode switch: the mode now, the one before, and what switched it."""
+
+    mode: str = Field(description="The mode in force.")
+    previous: str = Field(description="The mode before ('' at first start).")
+    source: Literal["start", "manual", "schedule", "sensor"] = Field(description="What switched it.")
+    origin: int = Field(description="When it switched (ns); every reading's origin.")
+
+
+ActionPayload = (
+    EventPayload | CommandPayload | NotificationPayload | CountPayload | HealthPayload | ModePayload
+)
+P = TypeVar("P", EventPayload, CommandPayload, NotificationPayload, CountPayload, HealthPayload, ModePayload)
 
 
 def write_payload(payload: ActionPayload) -> str:

@@ -22,7 +22,8 @@ from service.pipeline.state.records import AlertChange
 KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION = "event", "command", "notification"
 KIND_ANALYTICS = "analytics"  # counting readings (count_event.py): not an alert's, so alert id ''
 KIND_HEALTH = "health"  # a stream camera's health change (health_event.py): alert id '' too
-KINDS = (KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION, KIND_ANALYTICS, KIND_HEALTH)
+KIND_MODE = "mode"  # a mode switch (mode_event.py): alert id ''
+KINDS = (KIND_EVENT, KIND_COMMAND, KIND_NOTIFICATION, KIND_ANALYTICS, KIND_HEALTH, KIND_MODE)
 _KEY_NAMESPACE = uuid.UUID("6f1d5a38-2f4e-4d55-9a43-1c7e0f0b9a11")
 
 

@@ -19,12 +19,14 @@ from service.edgex.wire_format import WireFormat
 from service.pipeline.actions.count_event import build_count_request
 from service.pipeline.actions.delivery import Sender
 from service.pipeline.actions.health_event import build_health_request
+from service.pipeline.actions.mode_event import build_mode_request
 from service.pipeline.actions.outbox import OutboxItem
 from service.pipeline.actions.payloads import (
     CommandPayload,
     CountPayload,
     EventPayload,
     HealthPayload,
+    ModePayload,
     NotificationPayload,
     read_payload,
 )
@@ -33,6 +35,7 @@ from service.pipeline.actions.plan import (
     KIND_COMMAND,
     KIND_EVENT,
     KIND_HEALTH,
+    KIND_MODE,
     KIND_NOTIFICATION,
 )
 from service.pipeline.actions.result_event import build_result_request
@@ -40,6 +43,7 @@ from service.pipeline.errors import ActionError, PermanentActionError
 from service.pipeline.identity import (
     ANALYTICS_PROFILE,
     HEALTH_PROFILE,
+    MODE_PROFILE,
     RESULT_DEVICE,
     RESULT_PROFILE,
     RESULT_SERVICE,
@@ -80,6 +84,7 @@ class ActionSenders:
             KIND_NOTIFICATION: self.send_notification,
             KIND_ANALYTICS: self.send_counts,
             KIND_HEALTH: self.send_health,
+            KIND_MODE: self.send_mode,
         }
 
     def send_event(self, item: OutboxItem) -> str:
@@ -131,6 +136,12 @@ class ActionSenders:
         """Publish a camera health event with a fresh id; returns the id."""
         req = build_health_request(read_payload(HealthPayload, item.payload))
         return self._publish_device_event(req, HEALTH_PROFILE)
+
+    def send_mode(self, item: OutboxItem) -> str:
+        """Publish a mode switch with a fresh id; returns the id."""
+        return self._publish_device_event(
+            build_mode_request(read_payload(ModePayload, item.payload)), MODE_PROFILE
+        )
 
     def _publish_device_event(self, req: AddEventRequest, profile: str) -> str:
         wire = self._deps.wire

@@ -25,6 +25,7 @@ from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.chain import Chain
 from service.pipeline.control.context import CameraResult, ControlItem, context_for
 from service.pipeline.control.count_output import CountOutput, CountOutputDeps
+from service.pipeline.control.mode_output import ModeOutput
 from service.pipeline.control.stages import (
     Count,
     Evaluate,
@@ -37,6 +38,7 @@ from service.pipeline.control.stages import (
     Track,
 )
 from service.pipeline.rules.engine import RuleEngine
+from service.pipeline.rules.modes import ModeKeeper, StateFileModes
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
 from service.pipeline.state.alert_clips import AlertClips
@@ -73,7 +75,8 @@ class ControlLoop:
 
     def __init__(self, deps: ControlDeps) -> None:
         self._deps = deps
-        self._rules = RuleEngine(deps.settings.Rules, deps.sensors, deps.cameras)
+        self.modes = ModeKeeper(deps.settings.Modes, StateFileModes(deps.state), deps.clock())
+        self._rules = RuleEngine(deps.settings.Rules, deps.sensors, deps.cameras, self.modes)
         self._resume()
         evaluate = Evaluate(self._rules, deps.sensors)
         gate = KeepAnalysing(self._rules, deps.cameras)
@@ -85,6 +88,7 @@ class ControlLoop:
         self._observe = Observe(deps.metrics, deps.clock)
         metrics = deps.metrics
         self._queue: queue.Queue[ControlItem | None] = queue.Queue()
+        self._mode_output = ModeOutput(self.modes, deps.outbox, metrics, deps.on_enqueued)
         self.counts = CountOutput(
             CountOutputDeps(
                 deps.settings, deps.cameras, deps.outbox, deps.state, metrics, self.submit, deps.on_enqueued
@@ -154,6 +158,7 @@ class ControlLoop:
         and write changed sensor states."""
         self.tick_chain.run(context_for(None, now_s))
         self.counts.tick(now_s)
+        self._mode_output.tick()
         if now_s - self._last_gauges >= GAUGE_EVERY_S:
             self._last_gauges = now_s
             self._refresh(now_s)

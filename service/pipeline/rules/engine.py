@@ -16,6 +16,8 @@ the reading that made it true; after a restart, from the first evaluation that f
 sensor rule with such a condition is evaluated on every tick as well, so it fires when the time is
 up and its alert stays alive while the conditions hold. A sensor rule that names a camera keeps
 its lane with that camera: its alerts are that camera's.
+With modes (rules/modes.py), a rule the current mode does not enable is not evaluated: it starts
+no alert, and its active alert ends after its quiet period like any other.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from service.pipeline.analysis.sighting import FrameView, Sighting
 from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.hours import ActiveHours
 from service.pipeline.rules.matching import DetectionFilter, sensor_holds
+from service.pipeline.rules.modes import ModeKeeper
 from service.pipeline.state.records import Alert, AlertChange, SensorUpdate, StoredAlert, Transition
 from service.pipeline.state.sensor_table import SensorTable
 
@@ -131,10 +134,15 @@ class RuleEngine:
     """Evaluates the enabled rules against frames, sensor updates and the passing of time."""
 
     def __init__(
-        self, rules: list[RuleSettings], sensors: SensorTable, lanes: LaneSource | None = None
+        self,
+        rules: list[RuleSettings],
+        sensors: SensorTable,
+        lanes: LaneSource | None = None,
+        modes: ModeKeeper | None = None,
     ) -> None:
-        self._rules = [_Rule(r) for r in rules if r.Enabled]
-        self._by_name = {rule.name: rule for rule in self._rules}
+        self._all_rules = [_Rule(r) for r in rules if r.Enabled]
+        self._modes = modes
+        self._by_name = {rule.name: rule for rule in self._all_rules}
         self._sensors = sensors
         self._lanes = lanes if lanes is not None else LaneTable()
         self._windows: dict[str, _Window] = {}
@@ -192,6 +200,8 @@ class RuleEngine:
         out = _Collector()
         now = update.state.updated_s
         state = update.state
+        if self._modes is not None:
+            self._modes.on_sensor(update, now)
         self._note_holds(update, now)
         for rule in self._rules:
             trigger = rule.settings.Trigger
@@ -215,7 +225,13 @@ class RuleEngine:
     def tick(self, now_s: float) -> RuleOutput:
         """Close expired fusion windows and end alerts past their quiet period."""
         out = _Collector()
-        for rule in self._rules:
+        if self._modes is not None:
+            self._modes.tick(now_s)
+        rules = self._rules
+        enabled = {rule.name for rule in rules}
+        for name in [name for name in self._windows if name not in enabled]:
+            del self._windows[name]  # switched off in this mode: its window closes without an alert
+        for rule in rules:
             if rule.held and self._sensors_hold(rule, None, now_s):
                 self._hit(
                     rule, self._lanes.lanes(rule.lane_camera), now_s, (), None, self._held_summary(rule), out
@@ -240,6 +256,14 @@ class RuleEngine:
                     lane.alert = None
                     self._emit(lane, "end", ended, None, out)
         return out.output()
+
+    @property
+    def _rules(self) -> list[_Rule]:
+        """The enabled rules the current mode enables."""
+        modes = self._modes
+        if modes is None or not modes.configured:
+            return self._all_rules
+        return [rule for rule in self._all_rules if modes.enabled(rule.name)]
 
     def collecting(self, lanes: Lanes) -> bool:
         """Whether a rule on this camera is gathering evidence: a match in its persistence history,
@@ -364,7 +388,7 @@ class RuleEngine:
     def _note_holds(self, update: SensorUpdate, now: float) -> None:
         """Start or break the hold time of every ForS condition on the updated resource."""
         state = update.state
-        for rule in self._rules:
+        for rule in self._all_rules:  # a rule off in this mode keeps its hold time
             for index, condition in enumerate(rule.settings.Sensors):
                 if condition.ForS <= 0 or (condition.Device, condition.Resource) != (
                     state.device,

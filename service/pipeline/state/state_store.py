@@ -13,6 +13,8 @@ open when the service comes back makes a "rising" edge on its next reading, and 
 windows for a door nobody opened. The SensorTable writes them in batches (about once a second), so
 a busy sensor costs one row write per flush, not one per reading.
 
+The current mode (rules/modes.py) is one row of a small key-value table.
+
 Counters (analytics): each camera's CameraCounter as its CounterState (JSON through pydantic), so line
 counts, zone totals, peaks and dwell samples carry over a restart; written with the sensor states'
 flush, for the cameras whose counts changed.
@@ -56,6 +58,10 @@ CREATE TABLE IF NOT EXISTS sensor_states (
     resource TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (device, resource)
+);
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (
     camera TEXT PRIMARY KEY,
@@ -117,6 +123,20 @@ class StateStore:
         parsed = (self._parse(_SENSOR_STATE, body, f"sensor state {dev}/{res}") for dev, res, body in rows)
         return [state for state in parsed if state is not None]
 
+    def save_value(self, key: str, value: str) -> None:
+        """Insert or replace one small value (the current mode, ...)."""
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?)", (key, value))
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"cannot write {key} to {self.path}: {exc}") from exc
+
+    def load_value(self, key: str) -> str | None:
+        """A value stored by save_value, or None."""
+        rows = self._select_with("SELECT value FROM kv WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
     def save_counters(self, counters: Iterable[tuple[str, CounterState]]) -> None:
         """Insert or replace each camera's counter state, in one transaction."""
         rows = [(camera, state.model_dump_json()) for camera, state in counters]
@@ -164,9 +184,12 @@ class StateStore:
             )
 
     def _select(self, sql: str) -> list[Any]:
+        return self._select_with(sql, ())
+
+    def _select_with(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._lock:
             try:
-                return self._db.execute(sql).fetchall()
+                return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise StateStoreError(f"cannot read state store {self.path}: {exc}") from exc
 
