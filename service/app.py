@@ -111,6 +111,7 @@ def build_pipeline(
     """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom;
     stream cameras take their credentials from `secrets` by SecretName."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
+    from service.api.action_routes import action_router
     from service.api.clip_routes import clip_router
     from service.api.mode_routes import mode_router
     from service.api.vision_routes import vision_router
@@ -153,6 +154,7 @@ def build_pipeline(
         vision_router(pipeline.view),
         clip_router(pipeline.view.alert_clip),
         mode_router(pipeline.view),
+        action_router(pipeline.view),
     )
     return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 

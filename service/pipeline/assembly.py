@@ -26,6 +26,7 @@ from service.edgex.dtos import AddEventRequest
 from service.edgex.wire_format import WireFormat
 from service.metrics import Metrics, StreamCounts
 from service.pipeline.actions.delivery import DeliveryWorker
+from service.pipeline.actions.manual import ManualActions
 from service.pipeline.actions.outbox import Outbox, OutboxItem
 from service.pipeline.actions.plan import KINDS
 from service.pipeline.actions.senders import ActionSenders, Notifier, SenderDeps
@@ -94,10 +95,16 @@ def assemble(deps: PipelineDeps) -> Parts:
         SenderDeps(deps.bus, deps.wire, deps.base_topic, deps.commands, deps.notifications, snapshots)
     ).by_kind
 
+    manual = ManualActions(
+        settings.ManualActions, outbox, lambda kind: delivery[kind].wake(), deps.clock, state
+    )
+
     def on_outcome(item: OutboxItem, outcome: ActionOutcome) -> None:
         metrics.actions_total.labels(item.kind, outcome.outcome).inc()
-        if item.alert_id:  # analytics rows belong to no alert
+        if item.alert_id:  # analytics, health, mode and manual rows belong to no alert
             alerts.record_action(item.alert_id, outcome)
+        else:
+            manual.record(item, outcome)
 
     delivery = {kind: DeliveryWorker(outbox, kind, senders[kind], on_outcome, deps.clock) for kind in KINDS}
     clips = AlertClips(settings, deps.state_dir, metrics, deps.clock)
@@ -137,6 +144,7 @@ def assemble(deps: PipelineDeps) -> Parts:
         deps.clock,
         streams,
         clips,
+        manual,
     )
 
 

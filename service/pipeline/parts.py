@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from service.pipeline.actions.delivery import DeliveryWorker
+from service.pipeline.actions.manual import ManualActions
 from service.pipeline.actions.outbox import Outbox
 from service.pipeline.analysis.analyser import VisionEngine
 from service.pipeline.analysis.workers import FrameWorkers
@@ -52,3 +53,4 @@ class Parts:
     clock: Callable[[], float]
     streams: StreamSources
     clips: AlertClips
+    manual: ManualActions

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from service.pipeline.action_settings import ManualActionSettings, check_action_names
 from service.pipeline.count_settings import CountingSettings, LineSettings
 from service.pipeline.mode_settings import ModeSettings
 from service.pipeline.rule_settings import UNRESERVED, RuleSettings
@@ -171,6 +172,9 @@ class PipelineSettings(StrictModel):
     )
     Rules: list[RuleSettings] = Field(default=[], description="Rules, evaluated in order.")
     Modes: ModeSettings = Field(default_factory=ModeSettings, description="Modes: which rules are on.")
+    ManualActions: dict[str, ManualActionSettings] = Field(
+        default={}, description="Device commands started by hand (page, REST): name to command."
+    )
     Outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="Durable outbox.")
     Snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings, description="Snapshots.")
     Clips: ClipSettings = Field(default_factory=ClipSettings, description="Alert clips kept on the box.")
@@ -192,6 +196,11 @@ class PipelineSettings(StrictModel):
         min_length=1,
         description="Outbox, alerts and snapshots live here (relative to the CWD).",
     )
+
+    @field_validator("ManualActions")
+    @classmethod
+    def _check_actions(cls, actions: dict[str, ManualActionSettings]) -> dict[str, ManualActionSettings]:
+        return check_action_names(actions)
 
     @model_validator(mode="after")
     def _check_references(self) -> PipelineSettings:

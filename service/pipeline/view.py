@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from service.pipeline.action_settings import ManualActionSettings
+from service.pipeline.actions.manual import ManualRun
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
@@ -88,3 +90,15 @@ class PipelineView:
     def switch_mode(self, mode: str) -> ModeState:
         """Switch now (UnknownMode for a mode not configured)."""
         return self._parts.control.modes.switch(mode, "manual", self._parts.clock())
+
+    def manual_actions(self) -> dict[str, ManualActionSettings]:
+        """The configured manual actions by name."""
+        return self._parts.manual.actions
+
+    def run_action(self, name: str, by: str = "") -> ManualRun:
+        """Queue a manual action now (UnknownAction for a name not configured)."""
+        return self._parts.manual.run(name, by)
+
+    def action_history(self) -> list[ManualRun]:
+        """Manual runs, newest first, with each command's latest outcome."""
+        return self._parts.manual.history()

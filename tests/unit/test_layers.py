@@ -51,7 +51,7 @@ def test_no_wrong_way_imports(package: str) -> None:
 # service/pipeline, bottom to top: a package may import only from packages before it (and itself).
 PIPELINE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("rule_settings", "count_settings", "errors", "identity"),
-    ("mode_settings",),
+    ("mode_settings", "action_settings"),
     ("settings",),
     ("ingest",),
     ("analysis",),

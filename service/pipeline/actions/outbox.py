@@ -77,14 +77,18 @@ class Outbox:
         self._db = open_database(path, _SCHEMA, OutboxError, "outbox")
         self.path = path
 
-    def enqueue(self, key: str, kind: str, alert_id: str, payload: str) -> bool:
-        """Store a pending action; False when the key is already known (nothing stored)."""
+    def enqueue(
+        self, key: str, kind: str, alert_id: str, payload: str, not_before_s: float | None = None
+    ) -> bool:
+        """Store a pending action (due now, or at not_before_s); False when the key is already known
+        (nothing stored)."""
         now = self._clock()
+        due = now if not_before_s is None else max(now, not_before_s)
         with self._lock:
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO outbox (key, kind, alert_id, payload, next_attempt_s, created_s)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (key, kind, alert_id, payload, now, now),
+                (key, kind, alert_id, payload, due, now),
             )
             if cursor.rowcount == 0:
                 return False
