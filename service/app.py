@@ -114,6 +114,7 @@ def build_pipeline(
     from service.api.action_routes import action_router
     from service.api.clip_routes import clip_router
     from service.api.mode_routes import mode_router
+    from service.api.rule_routes import rule_router
     from service.api.vision_routes import vision_router
     from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
@@ -155,6 +156,7 @@ def build_pipeline(
         clip_router(pipeline.view.alert_clip),
         mode_router(pipeline.view),
         action_router(pipeline.view),
+        rule_router(pipeline.rules),
     )
     return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 

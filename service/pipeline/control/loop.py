@@ -15,8 +15,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from service.metrics import Children, Metrics
 from service.pipeline.actions.outbox import Outbox
@@ -37,6 +37,7 @@ from service.pipeline.control.stages import (
     RequestFrames,
     Track,
 )
+from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.rules.modes import ModeKeeper, StateFileModes
 from service.pipeline.settings import PipelineSettings
@@ -50,6 +51,14 @@ from service.pipeline.state.state_store import StateStore
 LOG = logging.getLogger(__name__)
 TICK_S = 0.1
 GAUGE_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _RulesEdit:
+    """A live edit of the rules, applied on the control thread."""
+
+    rules: tuple[RuleSettings, ...]
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +89,16 @@ class ControlLoop:
         self._resume()
         evaluate = Evaluate(self._rules, deps.sensors)
         gate = KeepAnalysing(self._rules, deps.cameras)
-        alerts = RecordAlerts(
+        self._alerts_stage = alerts = RecordAlerts(
             deps.alerts, deps.snapshots, deps.cameras, deps.settings, deps.metrics, deps.clips
         )
-        actions = QueueActions(deps.outbox, deps.alerts, deps.settings, deps.on_enqueued, deps.clock)
+        self._actions_stage = actions = QueueActions(
+            deps.outbox, deps.alerts, deps.settings, deps.on_enqueued, deps.clock
+        )
         requests = RequestFrames(deps.request_frame)
         self._observe = Observe(deps.metrics, deps.clock)
         metrics = deps.metrics
-        self._queue: queue.Queue[ControlItem | None] = queue.Queue()
+        self._queue: queue.Queue[ControlItem | _RulesEdit | None] = queue.Queue()
         self._mode_output = ModeOutput(self.modes, deps.outbox, metrics, deps.on_enqueued)
         self.counts = CountOutput(
             CountOutputDeps(
@@ -184,7 +195,9 @@ class ControlLoop:
                 if item is None:
                     return
             try:
-                if item is not None:
+                if isinstance(item, _RulesEdit):
+                    self._apply_rules(item)
+                elif item is not None:
                     self.process(item)
                 now = self._deps.clock()
                 if now - last_tick >= TICK_S:
@@ -193,6 +206,30 @@ class ControlLoop:
             except Exception:  # the chains catch their stages' errors; this is the gauges' edge
                 LOG.exception("control loop failed")
                 self._deps.metrics.invalid_messages_total.labels("processing").inc()
+
+    def apply_rules(self, rules: Sequence[RuleSettings], timeout_s: float = 5.0) -> None:
+        """Evaluate these (validated) rules from now on, on the control thread, between two items,
+        so no frame or reading sees half of the change; returns once applied (TimeoutError if the
+        control thread did not get to it within timeout_s)."""
+        edit = _RulesEdit(tuple(rules))
+        if not self._thread.is_alive():
+            self._apply_rules(edit)
+            return
+        self._queue.put(edit)
+        if not edit.done.wait(timeout_s):
+            raise TimeoutError(f"the control thread did not apply the rules within {timeout_s:g} s")
+
+    def _apply_rules(self, edit: _RulesEdit) -> None:
+        now = self._deps.clock()
+        ended = self._rules.replace_rules(edit.rules, now)
+        self._alerts_stage.set_rules(edit.rules)
+        self._actions_stage.set_rules(edit.rules)
+        for change in ended:
+            self._deps.alerts.apply(change)
+            LOG.info(
+                "alert %s ended: rule %s was removed or disabled", change.alert.alert_id, change.alert.rule
+            )
+        edit.done.set()
 
     def _resume(self) -> None:
         """Hand the alerts from before a restart to the rule engine (active ones to continue, ended ones

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from service.metrics import Children, Metrics
@@ -164,6 +164,10 @@ class RecordAlerts:
         self._counted = Children(metrics.alerts_total)
         self._clips = clips
 
+    def set_rules(self, rules: Sequence[RuleSettings]) -> None:
+        """The rules changed (a live edit): their snapshot settings from now on."""
+        self._rules = {rule.Name: rule for rule in rules}
+
     def __call__(self, ctx: ControlContext) -> None:
         for rule, reason in ctx.output.suppressed:
             self._counted(rule, f"suppressed_{reason}").inc()
@@ -225,6 +229,10 @@ class QueueActions:
         self._source = settings.ResultSource
         self._on_enqueued = on_enqueued
         self._clock = clock
+
+    def set_rules(self, rules: Sequence[RuleSettings]) -> None:
+        """The rules changed (a live edit): their actions from now on."""
+        self._rules = {rule.Name: rule for rule in rules}
 
     def __call__(self, ctx: ControlContext) -> None:
         for applied in ctx.applied:

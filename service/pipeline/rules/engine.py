@@ -148,6 +148,35 @@ class RuleEngine:
         self._windows: dict[str, _Window] = {}
         self._held_since: dict[tuple[str, int], float] = {}  # (rule, condition index) -> since when
 
+    def replace_rules(self, rules: Sequence[RuleSettings], now_s: float) -> list[AlertChange]:
+        """Evaluate these rules from now on (a live edit). A rule kept by name keeps its lanes, so its
+        active alert, cooldown and persistence history carry on; a changed rule restarts its ForS
+        holds. Returns the "end" of each active alert whose rule is gone or disabled (the caller
+        records them without actions: there is no rule left to plan them from)."""
+        new = [_Rule(r) for r in rules if r.Enabled]
+        by_name = {rule.name: rule for rule in new}
+        ended: list[AlertChange] = []
+        for lanes in self._lanes.all_lanes():
+            for name in [name for name in lanes.by_rule if name not in by_name]:
+                lane = lanes.by_rule.pop(name)
+                if lane.alert is not None:
+                    alert = replace(lane.alert, state="ended", ended_s=now_s, updated_s=now_s)
+                    ended.append(AlertChange("end", alert, None, lane.sequence))
+            for name, lane in lanes.by_rule.items():
+                detection = by_name[name].settings.Detection
+                out_of = detection.PersistOutOf if detection is not None else 1
+                if lane.history.maxlen != out_of:
+                    lane.history = deque(lane.history, maxlen=out_of)
+        unchanged = {
+            r.name
+            for r in new
+            if (old := self._by_name.get(r.name)) is not None and old.settings == r.settings
+        }
+        self._windows = {name: w for name, w in self._windows.items() if name in by_name}
+        self._held_since = {key: since for key, since in self._held_since.items() if key[0] in unchanged}
+        self._all_rules, self._by_name = new, by_name
+        return ended
+
     def resume(self, stored: Sequence[StoredAlert], ended: Sequence[Alert] = ()) -> list[StoredAlert]:
         """Take back active alerts from before a restart: each lane continues its alert (same id,
         sequence, cooldown from its start), so a match updates it and tick() ends it after its quiet

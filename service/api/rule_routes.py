@@ -1,0 +1,121 @@
+"""Rule routes: the rules edited live, each change a version, rollback to any version.
+
+    GET    /api/v3/rules                          the rules in force, in evaluation order
+    GET    /api/v3/rules/schema                   the JSON Schema of a rule (the page's form is built from it)
+    GET    /api/v3/rules/versions                 every version, newest first: when, what, the diff
+    POST   /api/v3/rules/versions/{n}/rollback    put version n's rules back (a new version)
+    GET    /api/v3/rules/{name}                   one rule
+    POST   /api/v3/rules                          add a rule (201; 409 if the name is taken)
+    PUT    /api/v3/rules/{name}                   replace it
+    DELETE /api/v3/rules/{name}                   remove it (its active alerts end)
+
+Bodies are validated as the configuration file is (pipeline/rule_editor.py): a 400 BaseResponse
+names the field path, and nothing stored changes. Changes apply at once, without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
+
+from service.api.responses import API_VERSION, base_response
+from service.pipeline.rule_editor import RuleEditError, RuleVersion
+from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.state.alert_wire import ns
+
+API_BASE = "/api/v3/rules"
+
+
+class RuleEdits(Protocol):
+    """What the routes need of the pipeline's RuleEditor."""
+
+    @property
+    def rules(self) -> tuple[RuleSettings, ...]: ...
+    def get(self, name: str) -> RuleSettings: ...
+    def create(self, body: Any) -> RuleSettings: ...
+    def update(self, name: str, body: Any) -> RuleSettings: ...
+    def delete(self, name: str) -> None: ...
+    def versions(self) -> list[RuleVersion]: ...
+    def rollback(self, version: int) -> RuleVersion: ...
+
+
+def rule_out(rule: RuleSettings) -> dict[str, Any]:
+    """A rule as stored: the keys set, Name always."""
+    dumped: dict[str, Any] = rule.model_dump(mode="json", exclude_defaults=True)
+    return {"Name": rule.Name, **dumped}
+
+
+def version_out(version: RuleVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "at": ns(version.at_s),
+        "change": version.change,
+        "rules": [rule.Name for rule in version.rules],
+        "diff": version.diff,
+    }
+
+
+def _ok(status: int = 200, **fields: Any) -> JSONResponse:
+    return JSONResponse({"apiVersion": API_VERSION, "statusCode": status, **fields}, status_code=status)
+
+
+def _error(exc: RuleEditError) -> Response:
+    return base_response(exc.status, str(exc), None)
+
+
+def rule_router(edits: RuleEdits) -> APIRouter:
+    """The routes, editing through `edits`."""
+    router = APIRouter()
+
+    @router.get(API_BASE)
+    def rules() -> Response:
+        return _ok(rules=[rule_out(rule) for rule in edits.rules])
+
+    @router.get(f"{API_BASE}/schema")
+    def schema() -> Response:
+        return JSONResponse(RuleSettings.model_json_schema())
+
+    @router.get(f"{API_BASE}/versions")
+    def versions() -> Response:
+        return _ok(versions=[version_out(v) for v in edits.versions()])
+
+    @router.post(f"{API_BASE}/versions/{{version}}/rollback")
+    def rollback(version: int) -> Response:
+        try:
+            restored = edits.rollback(version)
+        except RuleEditError as exc:
+            return _error(exc)
+        return _ok(version=version_out(restored))
+
+    @router.get(f"{API_BASE}/{{name}}")
+    def one(name: str) -> Response:
+        try:
+            return _ok(rule=rule_out(edits.get(name)))
+        except RuleEditError as exc:
+            return _error(exc)
+
+    @router.post(API_BASE)
+    def create(body: Any = Body(...)) -> Response:  # noqa: B008 (FastAPI's way to take any JSON)
+        try:
+            return _ok(201, rule=rule_out(edits.create(body)))
+        except RuleEditError as exc:
+            return _error(exc)
+
+    @router.put(f"{API_BASE}/{{name}}")
+    def update(name: str, body: Any = Body(...)) -> Response:  # noqa: B008
+        try:
+            return _ok(rule=rule_out(edits.update(name, body)))
+        except RuleEditError as exc:
+            return _error(exc)
+
+    @router.delete(f"{API_BASE}/{{name}}")
+    def delete(name: str) -> Response:
+        try:
+            edits.delete(name)
+        except RuleEditError as exc:
+            return _error(exc)
+        return _ok()
+
+    return router
