@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from service.api.responses import API_VERSION, base_response
+from service.at_rest import SealedFileError
 from service.pipeline.actions.outbox import OutboxItem, State
 from service.pipeline.analytics import CameraCounts
 from service.pipeline.cameras.status import CameraStatus
@@ -271,7 +272,11 @@ def vision_router(view: VisionView) -> APIRouter:
 
     @router.get(f"{API_BASE}/alerts/{{alert_id}}/snapshot.jpg")
     def alert_snapshot(alert_id: str) -> Response:
-        return _jpeg(view.alert_snapshot(alert_id), f"alert {alert_id}")
+        try:
+            jpeg = view.alert_snapshot(alert_id)
+        except SealedFileError as exc:  # altered on disk, or another key: refused, never served
+            return base_response(500, f"snapshot of alert {alert_id} refused: {exc}", None)
+        return _jpeg(jpeg, f"alert {alert_id}")
 
     @router.get(f"{API_BASE}/cameras")
     def cameras() -> dict[str, object]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service.at_rest import KEY_FILE, KeyFile, KeySource, Sealer
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
 from service.edgex.dtos import AddEventRequest
@@ -70,6 +71,7 @@ class PipelineDeps:
     state_dir: Path  # outbox database and snapshots live here
     clock: Callable[[], float] = time.time
     secrets: SecretLookup = field(default=lambda _name: {})  # stream credentials by SecretName
+    at_rest_key: KeySource | None = None  # snapshots' key; None: <state_dir>/at-rest.key (0600)
 
 
 def assemble(deps: PipelineDeps) -> Parts:
@@ -86,7 +88,8 @@ def assemble(deps: PipelineDeps) -> Parts:
     alerts = AlertBook(settings.RecentAlerts, state)
     analyser = FrameAnalyser(settings, deps.engine, deps.clock)
     cameras = CameraTable(settings, analyser.new_state, metrics, stored_counters=state.load_counters())
-    snapshots = SnapshotStore(deps.state_dir / settings.Snapshots.Dir, settings.Snapshots)
+    key = deps.at_rest_key if deps.at_rest_key is not None else KeyFile(deps.state_dir / KEY_FILE)
+    snapshots = SnapshotStore(deps.state_dir / settings.Snapshots.Dir, settings.Snapshots, Sealer(key.key()))
     outbox = Outbox(deps.state_dir / settings.Outbox.File, settings.Outbox, deps.clock)
 
     def force_next(camera: str) -> None:

@@ -40,6 +40,7 @@ class PipelineLifecycle:
         parts.control.start()
         parts.workers.start()
         parts.clips.start()
+        parts.snapshots.start()
         parts.streams.start()  # last: its frames need the workers, its health the control queue
         simulator = settings.Simulator
         if simulator.Enabled and simulator.Camera not in settings.Devices:
@@ -66,6 +67,7 @@ class PipelineLifecycle:
         parts.requester.close()
         parts.control.stop()
         parts.clips.close()  # clips in progress are written with what they have
+        parts.snapshots.close()
         for worker in parts.delivery.values():
             worker.request_stop()  # all at once: one peer's timeout must not delay the others
         deadline = time.monotonic() + STOP_TIMEOUT_S

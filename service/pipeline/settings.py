@@ -128,12 +128,20 @@ class OutboxSettings(StrictModel):
 
 
 class SnapshotSettings(StrictModel):
-    """Annotated JPEG snapshots kept on the box (state directory) and served over REST."""
+    """Annotated JPEG snapshots kept on the box (state directory, sealed with AES-GCM) and served
+    over REST."""
 
     Dir: str = Field(default="snapshots", description="Directory, relative to the state directory.")
     Quality: int = Field(default=85, ge=10, le=100, description="JPEG quality.")
     LatestEveryS: float = Field(default=1.0, ge=0, le=3600, description="Min interval of latest snapshots.")
     MaxFiles: int = Field(default=500, ge=1, description="Alert snapshots kept (oldest deleted).")
+    MaxAgeS: float = Field(
+        default=30 * 86400, gt=0, le=3660 * 86400, description="Alert snapshots older are deleted."
+    )
+    MaxBytes: int = Field(
+        default=512 * 1024**2, ge=1024**2, description="Total size of alert snapshots (oldest go first)."
+    )
+    PruneEveryS: float = Field(default=300, ge=1, le=86400, description="Retention runs at least this often.")
 
 
 class PrivacySettings(StrictModel):

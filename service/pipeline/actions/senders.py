@@ -4,10 +4,12 @@ Each raises ActionError (the outbox retries) or PermanentActionError (dead-lette
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from service.at_rest import SealedFileError
 from service.edgex.bus import MessageBus
 from service.edgex.commands import CommandClient
 from service.edgex.dtos import AddEventRequest
@@ -50,6 +52,8 @@ from service.pipeline.identity import (
 )
 from service.pipeline.state.snapshot_store import SnapshotStore
 
+log = logging.getLogger(__name__)
+
 
 class Notifier(Protocol):
     """What delivery needs of service.edgex.notifications.NotificationClient."""
@@ -87,11 +91,18 @@ class ActionSenders:
             KIND_MODE: self.send_mode,
         }
 
+    def _snapshot(self, name: str) -> bytes | None:
+        """The alert's snapshot for its result event; one refused on disk (altered) goes without."""
+        try:
+            return self._deps.snapshots.read(name) if name else None
+        except SealedFileError as exc:
+            log.warning("result event without its snapshot: %s", exc)
+            return None
+
     def send_event(self, item: OutboxItem) -> str:
         """Publish a result event with a fresh id; returns the id."""
         payload = read_payload(EventPayload, item.payload)
-        jpeg = self._deps.snapshots.read(payload.snapshot) if payload.snapshot else None
-        req = build_result_request(payload, jpeg)
+        req = build_result_request(payload, self._snapshot(payload.snapshot))
         wire = self._deps.wire
         envelope = envelope_for_event(
             req,
