@@ -21,7 +21,15 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from service.config import DEMO_OVERLAY, Config, ConfigError, LoadedConfig, LoadOptions, load_config
+from service.config import (
+    DEMO_OVERLAY,
+    Bootstrap,
+    Config,
+    ConfigError,
+    LoadedConfig,
+    LoadOptions,
+    load_config,
+)
 
 log = logging.getLogger("service")
 
@@ -79,19 +87,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(Config.model_json_schema(by_alias=True), indent=2))
         return 0
     overlay = DEMO_OVERLAY if args.command == "demo" else None
-    loaded = _load(args, os.environ, overlay)
+    environ = dict(os.environ)
+    if args.command == "demo":  # the one-command demo has no secret store: insecure unless asked
+        environ.setdefault("EDGEX_SECURITY_SECRET_STORE", "false")
+    loaded = _load(args, environ, overlay)
     if loaded is None:
         return 2
     if args.command == "config":
         print(_describe(loaded), end="")
         return 0
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
+    from service.edgex.secretstore import SecretStoreError
     from service.pipeline.errors import OutboxError, PipelineConfigError, StateStoreError
     from service.simulator import SimulatorError
     from service.vision.errors import ModelConfigError, ModelLoadError
 
     try:
-        return run(loaded, os.environ)
+        return run(loaded, environ)
     except ConfigError as exc:  # found while building parts (e.g. a missing bus secret)
         _report(exc)
         return 2
@@ -102,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         OutboxError,
         StateStoreError,
         SimulatorError,
+        SecretStoreError,  # secure mode: the token file, the store, the message-bus secret
     ) as exc:
         print(f"app-vision: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -155,10 +168,18 @@ def _describe(loaded: LoadedConfig[Config]) -> str:
         f"# registry: {'on' if boot.use_registry else 'off'}",
         f"# config provider: {boot.config_provider or 'none'}",
         f"# configuration source: {boot.config_source}",
+        f"# security: {_security_line(boot)}",
     ]
     lines += [f"# override: {o.variable} -> {o.dotted}" for o in boot.env_overrides]
     body = yaml.safe_dump(loaded.redacted(), sort_keys=False, allow_unicode=True)
     return "\n".join(lines) + "\n" + body
+
+
+def _security_line(boot: Bootstrap) -> str:
+    mode = boot.security
+    if not mode.secure:
+        return "insecure (EDGEX_SECURITY_SECRET_STORE=false: Writable.InsecureSecrets)"
+    return f"secure (secret store {mode.store.base_url}, token file {mode.store.token_file})"
 
 
 if __name__ == "__main__":

@@ -26,18 +26,20 @@ from fastapi import APIRouter
 from service.api.edgex_routes import EdgeXApiDeps, EventSink
 from service.api.server import build_server, create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig, redact
-from service.config.bus import bus_settings
+from service.config.bus import bus_settings, secure_bus_settings
 from service.config.duration import parse_duration_s
 from service.config.loader import SERVICE_KEY
 from service.config.sections import ClientInfo, WritableSection
 from service.edgex.bus import MessageBus, create_bus
-from service.edgex.clients import HttpPeer, PeerSettings
+from service.edgex.clients import AuthHeaderSource, HttpPeer, PeerSettings
 from service.edgex.commands import BusCommandClient, BusCommandSettings, CommandClient, RestCommandClient
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.notifications import NotificationClient
+from service.edgex.secretstore import SecretSource
 from service.edgex.wire_format import WireFormat
 from service.keeper_runtime import KeeperRuntime, LiveWritable, keeper_settings
 from service.metrics import Metrics
+from service.security_runtime import SecureParts, start_secure_mode
 from service.telemetry import TelemetryPublisher, TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -84,21 +86,23 @@ def peer_settings(key: str, client: ClientInfo, timeout_s: float) -> PeerSetting
     return PeerSettings(key, client.Host, client.Port, client.Protocol, timeout_s)
 
 
-def build_command_client(config: Config, bus: MessageBus, wire: WireFormat) -> CommandClient:
-    """core-command over the bus (Clients.core-command.UseMessageBus, the AFS default) or REST."""
+def build_command_client(
+    config: Config, bus: MessageBus, wire: WireFormat, auth: AuthHeaderSource | None = None
+) -> CommandClient:
+    """core-command over the bus (Clients.core-command.UseMessageBus, the AFS default) or REST
+    (with the service JWT from `auth` in secure mode)."""
     client, timeout_s = config.Clients.core_command, config.Service.request_timeout_s
     if client.UseMessageBus:
         settings = BusCommandSettings(config.MessageBus.BaseTopicPrefix, timeout_s, wire.name_field_escape)
         return BusCommandClient(bus, settings)
-    return RestCommandClient(HttpPeer(peer_settings("core-command", client, timeout_s)))
+    return RestCommandClient(HttpPeer(peer_settings("core-command", client, timeout_s), auth=auth))
 
 
-def build_notification_client(config: Config) -> NotificationClient:
-    """support-notifications is REST-only in EdgeX."""
+def build_notification_client(config: Config, auth: AuthHeaderSource | None = None) -> NotificationClient:
+    """support-notifications is REST-only in EdgeX (with the service JWT in secure mode)."""
     client = config.Clients.support_notifications
-    return NotificationClient(
-        HttpPeer(peer_settings("support-notifications", client, config.Service.request_timeout_s))
-    )
+    settings = peer_settings("support-notifications", client, config.Service.request_timeout_s)
+    return NotificationClient(HttpPeer(settings, auth=auth))
 
 
 def build_pipeline(
@@ -106,15 +110,16 @@ def build_pipeline(
     bus: MessageBus,
     wire: WireFormat,
     metrics: Metrics,
-    secrets: InsecureSecretStore | None = None,
+    secrets: SecretSource | None = None,
+    auth: AuthHeaderSource | None = None,
 ) -> PipelineParts:
     """The engine, the pipeline and (for `app-vision demo`) the simulated devices, from AppCustom;
     stream cameras take their credentials from `secrets` by SecretName."""
     # Imported here: OpenVINO and the pipeline are heavy, and `config check` never needs them.
     from service.api.action_routes import action_router
     from service.api.clip_routes import clip_router
+    from service.api.config_routes import config_router
     from service.api.mode_routes import mode_router
-    from service.api.rule_routes import rule_router
     from service.api.vision_routes import vision_router
     from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
@@ -128,8 +133,8 @@ def build_pipeline(
             settings=settings,
             engine=engine,
             bus=bus,
-            commands=build_command_client(config, bus, wire),
-            notifications=build_notification_client(config),
+            commands=build_command_client(config, bus, wire, auth),
+            notifications=build_notification_client(config, auth),
             metrics=metrics,
             wire=wire,
             base_topic=prefix,
@@ -156,7 +161,7 @@ def build_pipeline(
         clip_router(pipeline.view.alert_clip),
         mode_router(pipeline.view),
         action_router(pipeline.view),
-        rule_router(pipeline.rules),
+        config_router(pipeline.config),
     )
     return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 
@@ -167,19 +172,48 @@ class Application:
     def __init__(self, loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> None:
         config = loaded.config
         self.config = config
+        mode = loaded.bootstrap.security  # decided from the environment the configuration was loaded in
+        # Secure mode first: a bad token file or a sealed store stops the start before anything runs.
+        self.secure: SecureParts | None = None
+        if mode.secure:
+            proxy_auth = PeerSettings(
+                "security-proxy-auth", mode.proxy_auth_host, mode.proxy_auth_port, "http",
+                config.Service.request_timeout_s,
+            )  # fmt: skip
+            self.secure = start_secure_mode(mode, proxy_auth)
+        try:
+            self._build(loaded, environ)
+        except BaseException:
+            if self.secure is not None:
+                self.secure.stop()
+            raise
+
+    def _build(self, loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> None:
+        config = loaded.config
         self.metrics = Metrics()
-        self.secrets = InsecureSecretStore(config.Writable.InsecureSecrets)
+        secure = self.secure
+        self.insecure_secrets = InsecureSecretStore({} if secure else config.Writable.InsecureSecrets)
+        self.secrets: SecretSource = secure.secrets if secure else self.insecure_secrets
+        auth = secure.jwt if secure else None
         self.wire = WireFormat.from_environ(environ, config.Service.EnableNameFieldEscape)
-        self.bus = create_bus(bus_settings(config.MessageBus, self.secrets), self.wire)
-        self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics, self.secrets)
+        if secure is not None:
+            settings = secure_bus_settings(config.MessageBus, secure.secrets)
+        else:
+            settings = bus_settings(config.MessageBus, self.insecure_secrets)
+        self.bus = create_bus(settings, self.wire)
+        self.pipeline = build_pipeline(config, self.bus, self.wire, self.metrics, self.secrets, auth)
         self.ingress = self.pipeline.ingress
         self.topics = tuple(config.MessageBus.full_topic(t) for t in config.Trigger.SubscribeTopics)
         self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(config))
         version = service_version()
         self.writable = LiveWritable(config.Writable, environ, self._apply_writable)
-        self.keeper = KeeperRuntime(keeper_settings(loaded, SERVICE_KEY), self.bus, self.writable)
-        deps = EdgeXApiDeps(SERVICE_KEY, version, version, self.config_view, self.secrets, self.ingress)
-        self.api = create_app(deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers)
+        self.keeper = KeeperRuntime(keeper_settings(loaded, SERVICE_KEY), self.bus, self.writable, auth)
+        writer = secure.secrets if secure else self.insecure_secrets
+        deps = EdgeXApiDeps(SERVICE_KEY, version, version, self.config_view, writer, self.ingress)
+        validator = secure.validator if secure else None
+        self.api = create_app(
+            deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers, validator
+        )
 
     def start(self) -> None:
         self.bus.connect()
@@ -197,6 +231,7 @@ class Application:
             ("unsubscribe", lambda: self.bus.unsubscribe(self.topics)),
             ("pipeline", self.pipeline.stop),
             ("bus", self.bus.close),
+            ("secret store", self.secure.stop if self.secure else lambda: None),
         )
         for name, step in steps:
             try:
@@ -222,9 +257,11 @@ class Application:
             self.telemetry = TelemetryPublisher(self.bus, self.metrics, _telemetry_settings(self.config))
             self.telemetry.start()
             log.info("Writable.Telemetry changed: %s", new.Telemetry.model_dump(mode="json"))
-        if new.InsecureSecrets != old.InsecureSecrets:
+        if new.InsecureSecrets != old.InsecureSecrets and self.secure is not None:
+            log.info("Writable.InsecureSecrets changed: ignored in secure mode (the secret store holds them)")
+        elif new.InsecureSecrets != old.InsecureSecrets:
             for name, secret in new.InsecureSecrets.items():
-                self.secrets.store(secret.SecretName or name, secret.SecretData)
+                self.insecure_secrets.store(secret.SecretName or name, secret.SecretData)
             log.info("Writable.InsecureSecrets changed: secrets updated (the bus keeps its connection)")
 
 

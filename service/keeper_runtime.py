@@ -25,7 +25,7 @@ from service.config.provider import KEEPER_TIMEOUT_S, provider_url, typed_tree
 from service.config.sections import WritableSection
 from service.config.sources import deep_merge
 from service.edgex.bus import MessageBus
-from service.edgex.clients import HttpPeer, PeerSettings
+from service.edgex.clients import AuthHeaderSource, HttpPeer, PeerSettings
 from service.edgex.envelope import MessageEnvelope
 from service.edgex.errors import PeerError
 from service.edgex.keeper import ConfigTree, KeeperClient, Registration, WritableWatcher, config_topic
@@ -102,9 +102,16 @@ class LiveWritable:
 class KeeperRuntime:
     """Registration and Writable watching; every step logs its failures and never raises."""
 
-    def __init__(self, settings: KeeperSettings, bus: MessageBus, writable: LiveWritable) -> None:
+    def __init__(
+        self,
+        settings: KeeperSettings,
+        bus: MessageBus,
+        writable: LiveWritable,
+        auth: AuthHeaderSource | None = None,
+    ) -> None:
         self._settings = settings
         self._bus = bus
+        self._auth = auth  # secure mode: the service JWT on every call to core-keeper
         self._peers: list[HttpPeer] = []
         self._registry = self._client(settings.registry)
         self._provider = self._client(settings.provider)
@@ -172,7 +179,7 @@ class KeeperRuntime:
     def _client(self, settings: PeerSettings | None) -> KeeperClient | None:
         if settings is None:
             return None
-        self._peers.append(HttpPeer(settings))
+        self._peers.append(HttpPeer(settings, auth=self._auth))
         return KeeperClient(self._peers[-1], self._settings.service_key)
 
     def _on_config_message(self, topic: str, envelope: MessageEnvelope) -> None:

@@ -1,6 +1,7 @@
 """The standard REST API of an EdgeX application service (AFS openapi/app-functions-sdk.yaml).
 
-GET /api/v3/ping, /version, /config; POST /api/v3/secret (insecure mode: in-memory store) and
+GET /api/v3/ping, /version, /config; POST /api/v3/secret (insecure mode: in-memory store; secure
+mode: the service's folder in the secret store, 503 while the store cannot be reached) and
 POST /api/v3/trigger (an AddEventRequest in JSON or CBOR takes the bus event's path). Error bodies
 are BaseResponse JSON (service.api.responses), except /trigger's, which are the error's text, with
 the SDK's status codes (400 undecodable, 422 failed), as the SDK's HTTP trigger writes them.
@@ -9,7 +10,7 @@ the SDK's status codes (400 undecodable, 422 failed), as the SDK's HTTP trigger 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -21,9 +22,8 @@ from pydantic import Field
 
 from service.api.middleware import correlation_of
 from service.api.responses import API_VERSION, base_response, uuid_or_none
-from service.config.secrets import InsecureSecretStore
 from service.edgex.dtos import AddEventRequest, decode_event_payload
-from service.edgex.errors import DecodeError
+from service.edgex.errors import DecodeError, EdgeXError
 from service.edgex.event_validation import validate_add_event_request
 from service.edgex.payload_codec import media_type_of
 from service.strict import StrictModel
@@ -47,6 +47,14 @@ class EventSink(Protocol):
         ...
 
 
+class SecretWriter(Protocol):
+    """Where POST /api/v3/secret stores (InsecureSecretStore, or the secure SecureSecretStore)."""
+
+    def store(self, secret_name: str, data: Mapping[str, str]) -> None:
+        """Store the secret; the secure store raises service.edgex errors when it cannot."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class EdgeXApiDeps:
     """What the standard routes need; `config_view` returns the redacted configuration."""
@@ -55,7 +63,7 @@ class EdgeXApiDeps:
     version: str
     sdk_version: str
     config_view: Callable[[], dict[str, object]]
-    secrets: InsecureSecretStore
+    secrets: SecretWriter
     sink: EventSink
 
 
@@ -102,9 +110,15 @@ def edgex_router(deps: EdgeXApiDeps) -> APIRouter:
 
     @router.post("/secret", status_code=201)
     def secret(body: SecretRequest) -> JSONResponse:
-        deps.secrets.store(body.secretName, {item.key: item.value for item in body.secretData})
-        log.info("secret %s stored in memory (insecure mode)", body.secretName)
-        return base_response(201, "", uuid_or_none(body.requestId))
+        request_id = uuid_or_none(body.requestId)
+        try:
+            deps.secrets.store(body.secretName, {item.key: item.value for item in body.secretData})
+        except (EdgeXError, ValueError) as exc:  # secure mode: the store is down or refuses the name
+            log.warning("secret %s not stored: %s", body.secretName, exc)
+            status = 400 if isinstance(exc, ValueError) else 503
+            return base_response(status, f"secret {body.secretName!r} not stored: {exc}", request_id)
+        log.info("secret %s stored", body.secretName)
+        return base_response(201, "", request_id)
 
     @router.post("/trigger")
     async def trigger(request: Request) -> Response:

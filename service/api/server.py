@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.edgex_routes import EdgeXApiDeps, edgex_router
+from service.api.jwt_auth import HeaderValidator, JwtAuthMiddleware
 from service.api.middleware import BodyLimitMiddleware, CorrelationMiddleware
 from service.api.responses import base_response
 from service.metrics import PROMETHEUS_CONTENT_TYPE, Metrics
@@ -23,9 +24,14 @@ GRACEFUL_SHUTDOWN_S = 2
 
 
 def create_app(
-    edgex: EdgeXApiDeps, metrics: Metrics, max_request_kb: int, extra_routers: Sequence[APIRouter] = ()
+    edgex: EdgeXApiDeps,
+    metrics: Metrics,
+    max_request_kb: int,
+    extra_routers: Sequence[APIRouter] = (),
+    jwt_validator: HeaderValidator | None = None,
 ) -> FastAPI:
-    """The REST application; `max_request_kb` is Service.MaxRequestSize (0 = unlimited)."""
+    """The REST application; `max_request_kb` is Service.MaxRequestSize (0 = unlimited);
+    `jwt_validator` (EdgeX secure mode) guards every route but ping."""
     app = FastAPI(title="app-vision", version=edgex.version, docs_url="/api/v3/docs", redoc_url=None)
     app.include_router(edgex_router(edgex))
     for router in extra_routers:
@@ -39,6 +45,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_request_kb * 1024)
+    if jwt_validator is not None:  # inside the correlation middleware: 401s are tagged and counted
+        app.add_middleware(JwtAuthMiddleware, validator=jwt_validator)
     app.add_middleware(CorrelationMiddleware, metrics=metrics)
     return app
 

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from service.config.errors import ConfigError
-from service.config.secrets import InsecureSecretStore
 from service.config.sections import MessageBusSection
 from service.edgex.bus.settings import BusSettings
+from service.edgex.secretstore import SecretSource, read_bus_credentials
 
 
-def bus_settings(section: MessageBusSection, secrets: InsecureSecretStore) -> BusSettings:
+def secure_bus_settings(section: MessageBusSection, store: SecretSource) -> BusSettings:
+    """Secure mode (go-mod-bootstrap): the secret MessageBus.SecretName in the secret store holds
+    PEM text, not paths: `username`/`password`, `clientcert`/`clientkey`, `cacert`; checked for
+    the AuthMode by read_bus_credentials (BusCredentialsError names the secret and the key)."""
+    creds = read_bus_credentials(store, section.AuthMode, section.SecretName)
+    plain = bus_settings(replace_auth(section), store)
+    return replace(
+        plain,
+        auth_mode=section.AuthMode,
+        username=creds.username,
+        password=creds.password,
+        ca_pem=creds.ca_cert_pem,
+        cert_pem=creds.client_cert_pem,
+        key_pem=creds.client_key_pem,
+    )
+
+
+def replace_auth(section: MessageBusSection) -> MessageBusSection:
+    """The section with AuthMode none, so bus_settings reads no secret of its own."""
+    return section.model_copy(update={"AuthMode": "none"})
+
+
+def bus_settings(section: MessageBusSection, secrets: SecretSource) -> BusSettings:
     """Plain settings for create_bus; credentials come from the secret named MessageBus.SecretName.
 
     usernamepassword reads keys `username`/`password`; clientcert may read `clientcert`/`clientkey`/

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -21,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 
 from service.config.duration import parse_duration_s
 from service.config.env import EnvOverride, apply_env_overrides, parse_go_bool
-from service.config.errors import ConfigError, UnsupportedModeError
+from service.config.errors import ConfigError
 from service.config.provider import ProviderRequest, load_layers, provider_url
 from service.config.redact import redact
+from service.config.security import SecurityMode, security_mode
 from service.config.sources import RawConfig, deep_merge, read_common_config, read_yaml
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Bootstrap:
     env_overrides: tuple[EnvOverride, ...]
     config_source: str = "file"  # "file", "file (core-keeper unreachable)", "core-keeper ..."
     from_provider: bool = False  # the common and private layers came from core-keeper
+    security: SecurityMode = field(default_factory=lambda: SecurityMode(False))  # EdgeX secure mode?
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class LoadedConfig(Generic[M]):
 def load_config(model: type[M], options: LoadOptions, environ: Mapping[str, str]) -> LoadedConfig[M]:
     """Validate every layer into `model`; ConfigError lists every problem, each with its key path."""
     check_security_mode(environ)
+    security = security_mode(environ, options.service_key)
     config_file = _config_file(options, environ)
     provider = _env_or(environ, "EDGEX_CONFIG_PROVIDER", options.config_provider) or ""
     found = _layers(model, options, environ, config_file, provider)
@@ -110,6 +113,7 @@ def load_config(model: type[M], options: LoadOptions, environ: Mapping[str, str]
         env_overrides=applied,
         config_source=found.source,
         from_provider=found.from_provider,
+        security=security,
     )
     return LoadedConfig(config, bootstrap)
 
@@ -144,23 +148,13 @@ def _layers(
 
 
 def check_security_mode(environ: Mapping[str, str]) -> None:
-    """EdgeX: anything but EDGEX_SECURITY_SECRET_STORE=false means secure mode, which app-vision lacks.
-
-    Unset is taken as insecure (a developer running the service by hand), with an INFO line.
-    """
+    """Log the mode: anything but EDGEX_SECURITY_SECRET_STORE=false is EdgeX secure mode (the secret
+    store, service JWTs; service.config.security), as go-mod-bootstrap decides it."""
     value = environ.get("EDGEX_SECURITY_SECRET_STORE")
-    if value is None:
-        log.info(
-            "EDGEX_SECURITY_SECRET_STORE is not set: running in insecure mode (Writable.InsecureSecrets)"
-        )
+    if value == "false":  # go-mod-bootstrap compares the exact string: "False" means secure
         return
-    if value != "false":  # go-mod-bootstrap compares the exact string: "False" means secure
-        raise UnsupportedModeError(
-            [
-                f"EDGEX_SECURITY_SECRET_STORE={value}: EdgeX secure mode (secret store, JWT) is not "
-                "supported by app-vision; run the stack non-secure and set EDGEX_SECURITY_SECRET_STORE=false"
-            ]
-        )
+    shown = "not set" if value is None else f"{value!r}"
+    log.info("EDGEX_SECURITY_SECRET_STORE is %s: EdgeX secure mode (secret store, JWT)", shown)
 
 
 def validation_issues(exc: ValidationError) -> list[str]:

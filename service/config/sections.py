@@ -153,8 +153,8 @@ class MessageBusSection(StrictModel):
     )
     Host: str = Field(default="localhost", description="Broker host.")
     Port: int = Field(default=1883, ge=1, le=65535, description="Broker port.")
-    AuthMode: Literal["none", "usernamepassword", "clientcert"] = Field(
-        default="none", description="How to authenticate to the broker."
+    AuthMode: Literal["none", "usernamepassword", "clientcert", "cacert"] = Field(
+        default="none", description="How to authenticate to the broker (cacert: TLS with a CA only)."
     )
     SecretName: str = Field(
         default="mqtt-bus", description="Secret holding username/password or certificates."

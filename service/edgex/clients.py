@@ -3,6 +3,11 @@
 Connection failures, timeouts and 502/503/504 raise PeerUnavailable (worth retrying); any other
 status >= 400 raises PeerRejected carrying the status and the peer's BaseResponse `message`.
 Command and notification clients live in `commands.py` and `notifications.py`.
+
+In EdgeX secure mode every call carries `Authorization: Bearer <service JWT>` from an
+`AuthHeaderSource` (the secret store's JwtCache). A 401 drops the cached JWT and the call is sent
+once more with a fresh one; a JWT that cannot be had (the store is sealed, gone, or refuses the
+token) is PeerUnavailable, so queued work waits for the store instead of failing for good.
 """
 
 from __future__ import annotations
@@ -11,17 +16,30 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 import requests
 
-from service.edgex.errors import PeerRejected, PeerUnavailable
+from service.edgex.errors import EdgeXError, PeerRejected, PeerUnavailable
 from service.edgex.event_types import JsonValue
 
 logger = logging.getLogger(__name__)
 
 API_BASE = "/api/v3"
 _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+
+
+class AuthHeaderSource(Protocol):
+    """Where outgoing calls get their auth header (service.edgex.secretstore.JwtCache)."""
+
+    def authorization_header(self) -> dict[str, str]:
+        """`{"Authorization": "Bearer <jwt>"}`; raises when no JWT can be had."""
+        ...
+
+    def invalidate(self) -> None:
+        """Forget the cached JWT (the peer answered 401)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +75,15 @@ def path_segment(name: str) -> str:
 class HttpPeer:
     """Issues JSON requests to one EdgeX service and maps failures to PeerError subclasses."""
 
-    def __init__(self, settings: PeerSettings, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: PeerSettings,
+        session: requests.Session | None = None,
+        auth: AuthHeaderSource | None = None,
+    ) -> None:
         self._settings = settings
         self._session = session or requests.Session()
+        self._auth = auth
 
     @property
     def settings(self) -> PeerSettings:
@@ -81,18 +105,42 @@ class HttpPeer:
         data = None if body is None else json.dumps(body).encode()
         if data is not None:
             headers["Content-Type"] = "application/json"
+        resp = self._send(method, path, url, data, dict(params or {}), headers)
+        if resp.status_code == 401 and self._auth is not None:
+            # EdgeX peers answer 401 to an expired or revoked JWT: mint a fresh one, try once more.
+            logger.info(
+                "%s answered 401 to %s %s: retrying with a fresh JWT", self._settings.name, method, path
+            )
+            self._auth.invalidate()
+            resp = self._send(method, path, url, data, dict(params or {}), headers)
+        return self._reply(method, path, resp)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        data: bytes | None,
+        params: dict[str, str],
+        headers: dict[str, str],
+    ) -> requests.Response:
+        sent = {**headers, **self._auth_header(method, path)}
         try:
-            resp = self._session.request(
-                method,
-                url,
-                data=data,
-                params=dict(params or {}),
-                headers=headers,
-                timeout=self._settings.timeout_s,
+            return self._session.request(
+                method, url, data=data, params=params, headers=sent, timeout=self._settings.timeout_s
             )
         except requests.RequestException as exc:
             raise PeerUnavailable(self._settings.name, f"{method} {path}: {exc}") from exc
-        return self._reply(method, path, resp)
+
+    def _auth_header(self, method: str, path: str) -> dict[str, str]:
+        if self._auth is None:
+            return {}
+        try:
+            return self._auth.authorization_header()
+        except EdgeXError as exc:  # the secret store is sealed, gone or refuses our token
+            raise PeerUnavailable(
+                self._settings.name, f"{method} {path}: no JWT for the call ({exc})"
+            ) from exc
 
     def _reply(self, method: str, path: str, resp: requests.Response) -> HttpReply:
         parsed = _json_body(resp)

@@ -75,7 +75,13 @@ def test_port_in_use_exits_1(start_service: StartService) -> None:
 @pytest.mark.parametrize(
     ("env", "fragment"),
     [
-        ({"EDGEX_SECURITY_SECRET_STORE": "true"}, "secure mode"),
+        (
+            {
+                "EDGEX_SECURITY_SECRET_STORE": "true",
+                "SECRETSTORE_TOKENFILE": "/nonexistent/secrets-token.json",
+            },
+            "secret store token file /nonexistent/secrets-token.json: missing",
+        ),
         ({"MESSAGEBUS_OPTIONAL_QOS": "7"}, "MessageBus.Optional.Qos"),
         ({"MESSAGEBUS_AUTHMODE": "usernamepassword", "MESSAGEBUS_SECRETNAME": "absent"}, "has no 'username'"),
     ],

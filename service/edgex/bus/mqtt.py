@@ -143,7 +143,14 @@ class MqttBus:
         if reason.is_failure:
             self._failures += 1
             level = logging.ERROR if self._failures == 1 else logging.DEBUG
-            logger.log(level, "MQTT broker %s refused the connection: %s", self._settings.address, reason)
+            logger.log(
+                level,
+                "MQTT broker %s refused the connection: %s%s; retrying with backoff up to %g s",
+                self._settings.address,
+                reason,
+                _refusal_hint(reason, self._settings),
+                self._settings.reconnect_max_s,
+            )
             return
         self._failures = 0
         self._connected.set()
@@ -204,3 +211,12 @@ def _disable_nagle(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Camera frames span several TCP segments; with Nagle on, the last one waited ~40 ms here."""
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _refusal_hint(reason: ReasonCode, settings: BusSettings) -> str:
+    """What to check when the broker refuses our credentials (never the credentials themselves)."""
+    if "authorized" not in str(reason).lower() and "password" not in str(reason).lower():
+        return ""
+    if settings.username:
+        return f" (check user {settings.username!r} and its password in the MessageBus.SecretName secret)"
+    return " (the broker wants credentials: MessageBus.AuthMode and SecretName)"

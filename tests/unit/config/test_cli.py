@@ -60,7 +60,15 @@ def test_config_check_prints_the_merged_config_redacted(
         ),
         (["config", "check"], {}, {"SERVICE_PORT": "x"}, "SERVICE_PORT"),
         (["config", "check", "-cf", "absent.yaml"], {}, {}, "configuration file not found"),
-        (["config", "check"], {}, {"EDGEX_SECURITY_SECRET_STORE": "true"}, "secure mode"),
+        (
+            ["run"],
+            {},
+            {
+                "EDGEX_SECURITY_SECRET_STORE": "true",
+                "SECRETSTORE_TOKENFILE": "/nonexistent/secrets-token.json",
+            },
+            "secret store token file /nonexistent/secrets-token.json: missing",
+        ),
         (["run"], {"Service": {"Port": 0}}, {}, "Service.Port"),
         (
             ["run"],

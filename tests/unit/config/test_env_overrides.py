@@ -1,4 +1,4 @@
-"""EdgeX environment overrides: SECTION_KEY forms, insecure secrets, bad values, the secure-mode refusal."""
+"""EdgeX environment overrides: SECTION_KEY forms, insecure secrets, bad values, the security mode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config, LoadOptions, UnsupportedModeError, load_config
+from service.config import Config, LoadOptions, load_config
 from tests.unit.config.support import BASE_ENV, _issues, _load, _write
 
 ENV_OVERRIDES: list[tuple[dict[str, str], Callable[[Config], object], object]] = [
@@ -110,9 +110,10 @@ def test_bad_environment_value_names_the_key(env: dict[str, str], fragment: str)
 
 
 @pytest.mark.parametrize("value", ["true", "", "yes", "TRUE", "False", " false"])
-def test_secure_mode_is_refused_with_a_clear_message(value: str) -> None:
-    with pytest.raises(UnsupportedModeError, match="set EDGEX_SECURITY_SECRET_STORE=false"):
-        load_config(Config, LoadOptions(), {"EDGEX_SECURITY_SECRET_STORE": value})
+def test_secure_mode_loads_the_configuration(value: str) -> None:
+    # secure mode is decided and started by the application (service.config.security)
+    env = {"EDGEX_SECURITY_SECRET_STORE": value}
+    assert load_config(Config, LoadOptions(), env).config.Service.Port == 59760
 
 
 @pytest.mark.parametrize("env", [{}, {"EDGEX_SECURITY_SECRET_STORE": "false"}])
