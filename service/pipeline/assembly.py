@@ -44,7 +44,7 @@ from service.pipeline.ingest.stream_sources import StreamSourceDeps, StreamSourc
 from service.pipeline.ingest.stream_uris import SecretLookup, uri_provider
 from service.pipeline.lifecycle import PipelineLifecycle, needed_models
 from service.pipeline.parts import LoadableEngine, Parts
-from service.pipeline.rule_editor import RuleEditor, rules_at_start
+from service.pipeline.config_editor import ConfigEditor, config_at_start
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
 from service.pipeline.state.alert_clips import AlertClips, ClipKeepingIntake
@@ -83,7 +83,7 @@ def assemble(deps: PipelineDeps) -> Parts:
             f"unknown model(s) {', '.join(missing)}; declared: {', '.join(deps.engine.names)}"
         )
     state = StateStore(deps.state_dir / settings.StateFile, settings.RecentAlerts)
-    settings = rules_at_start(settings, state)  # rules edited over REST win over the file's
+    settings = config_at_start(settings, state)  # objects edited over REST win over the file's
     sensors = SensorTable(state)
     alerts = AlertBook(settings.RecentAlerts, state)
     analyser = FrameAnalyser(settings, deps.engine, deps.clock)
@@ -127,6 +127,7 @@ def assemble(deps: PipelineDeps) -> Parts:
             request_frame=requester.request,
             clock=deps.clock,
             clips=clips,
+            analyser=analyser,
         )
     )
     workers = FrameWorkers(cameras.slots, analyser, control.submit_result, metrics, settings.Workers)
@@ -214,7 +215,7 @@ class Pipeline:
         self.settings = parts.settings
         self.ingress = parts.ingress
         self.view = PipelineView(parts)
-        self.rules = RuleEditor(parts.settings, parts.state, parts.control.apply_rules, parts.clock)
+        self.config = ConfigEditor(parts.settings, parts.state, parts.control.apply_settings, parts.clock)
         self._lifecycle = PipelineLifecycle(parts)
         self._control = parts.control
 

@@ -62,7 +62,7 @@ PIPELINE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("cameras",),
     ("control",),
     ("parts",),
-    ("lifecycle", "view", "rule_editor"),
+    ("lifecycle", "view", "config_editor"),
     ("assembly",),
 )
 PIPELINE = SERVICE / "pipeline"

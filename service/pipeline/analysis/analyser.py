@@ -168,16 +168,24 @@ class FrameAnalyser:
 
     def new_state(self, name: str) -> AnalysisState:
         """A camera's analysis state, before its first frame (its models' input sizes are known)."""
+        models = self._settings.models_for(name)
+        face = self._face_model
+        runs = (*models, face) if face and face not in models else models
+        return AnalysisState(name, self.new_gate(name), models, runs)
+
+    def new_gate(self, name: str) -> MotionGate:
+        """A motion gate with the camera's masks (a fresh background: its first frame is motion)."""
         motion = self._settings.Motion
         device = self._settings.Devices.get(name)
         masks = tuple(tuple(p) for p in device.MotionMasks) if device is not None else ()
         params = MotionParams(
             motion.WidthPx, motion.PixelThreshold, motion.MinChangedPct, motion.BackgroundAlpha, masks
         )
-        models = self._settings.models_for(name)
-        face = self._face_model
-        runs = (*models, face) if face and face not in models else models
-        return AnalysisState(name, MotionGate(params), models, runs)
+        return MotionGate(params)
+
+    def set_settings(self, settings: PipelineSettings) -> None:
+        """Settings edited live (the cameras' masks): new gates are built from them."""
+        self._settings = settings
 
     def _decode(self, frame: Frame, camera: AnalysisState) -> tuple[NDArray[np.uint8], int]:
         image: NDArray[np.generic] | None = frame.image  # a stream frame, decoded by its reader

@@ -198,6 +198,30 @@ class CameraCounter:
         counter._restored = [_track_of(stored, counter._zones) for stored in state.Tracks]
         return counter
 
+    @property
+    def setup(self) -> CounterSetup:
+        """What the counter was built from."""
+        return self._setup
+
+    def reconfigured(self, setup: CounterSetup) -> CameraCounter:
+        """The same counter under edited lines and zones (a live edit): the tracker did not restart,
+        so tracks and their open visits carry on; lines and zones kept by name keep their counts,
+        removed ones are dropped (with their open visits), new ones start from zero."""
+        counter = CameraCounter.from_state(setup, self.to_state())
+        zones = counter._zones
+
+        def moved(track: _Track) -> _Track:
+            visits = {
+                name: _Visit(v.entered_s, v.last_inside_s)
+                for name, v in track.visits.items()
+                if name in zones
+            }
+            return _Track(track.track_id, track.label, track.anchor, track.seen_s, track.missed, visits)
+
+        counter._restored = [moved(track) for track in self._restored]
+        counter._tracks = {track_id: moved(track) for track_id, track in self._tracks.items()}
+        return counter
+
     @staticmethod
     def _zone_counts(name: str, zone: _Zone, now_s: float) -> ZoneCounts:
         dwell_count, p50, p95 = zone.dwell.percentiles(now_s)

@@ -30,6 +30,7 @@ from service.pipeline.ingest.frame_slots import FrameSlot, LatestFrameSlots
 from service.pipeline.rules.engine import Lanes
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.snapshot_store import Snapshot
+from service.vision.motion import MotionGate
 
 LOG = logging.getLogger(__name__)
 MAX_CAMERAS = 256
@@ -103,6 +104,23 @@ class CameraTable:
             camera.counter = self._new_counter(name)
             self._cameras[name] = camera
             return camera
+
+    def set_geometry(
+        self, settings: PipelineSettings, name: str, new_gate: Callable[[str], MotionGate] | None
+    ) -> None:
+        """A camera's zones, lines or masks were edited live (control thread): its zones and counter
+        from now on (counts of kept zones and lines carry on), a gate with its new masks."""
+        with self._lock:
+            self._settings = settings
+            camera = self._cameras.get(name)
+        if camera is None:
+            return
+        device = settings.Devices.get(name)
+        camera.zones = device.Zones if device is not None else {}
+        old, new = camera.counter, self._new_counter(name)
+        camera.counter = old.reconfigured(new.setup) if old is not None and new is not None else new
+        if new_gate is not None:
+            camera.analysis.gate = new_gate(name)
 
     def _new_counter(self, name: str) -> CameraCounter | None:
         """The camera's line and zone counter, resumed from the state file when it was stored."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from service.metrics import Children, Metrics
 from service.pipeline.actions.outbox import Outbox
+from service.pipeline.analysis.analyser import FrameAnalyser
 from service.pipeline.analysis.sighting import AnalysedFrame, FrameView, StillFrame
 from service.pipeline.cameras.camera_state import CameraState, CameraTable
 from service.pipeline.control.chain import Chain
@@ -37,7 +38,6 @@ from service.pipeline.control.stages import (
     RequestFrames,
     Track,
 )
-from service.pipeline.rule_settings import RuleSettings
 from service.pipeline.rules.engine import RuleEngine
 from service.pipeline.rules.modes import ModeKeeper, StateFileModes
 from service.pipeline.settings import PipelineSettings
@@ -54,10 +54,12 @@ GAUGE_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class _RulesEdit:
-    """A live edit of the rules, applied on the control thread."""
+class _SettingsEdit:
+    """A live edit (rules, cameras' zones, lines and masks), applied on the control thread."""
 
-    rules: tuple[RuleSettings, ...]
+    settings: PipelineSettings
+    rules_changed: bool
+    cameras: tuple[str, ...]  # cameras whose zones, lines or masks changed
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -77,6 +79,7 @@ class ControlDeps:
     request_frame: Callable[[str], None]  # a fusion rule wants a frame of this camera now
     clock: Callable[[], float] = time.time
     clips: AlertClips | None = None  # alert clips (None: no clips, as in unit tests)
+    analyser: FrameAnalyser | None = None  # for live edits of the cameras' masks
 
 
 class ControlLoop:
@@ -98,7 +101,7 @@ class ControlLoop:
         requests = RequestFrames(deps.request_frame)
         self._observe = Observe(deps.metrics, deps.clock)
         metrics = deps.metrics
-        self._queue: queue.Queue[ControlItem | _RulesEdit | None] = queue.Queue()
+        self._queue: queue.Queue[ControlItem | _SettingsEdit | None] = queue.Queue()
         self._mode_output = ModeOutput(self.modes, deps.outbox, metrics, deps.on_enqueued)
         self.counts = CountOutput(
             CountOutputDeps(
@@ -195,8 +198,8 @@ class ControlLoop:
                 if item is None:
                     return
             try:
-                if isinstance(item, _RulesEdit):
-                    self._apply_rules(item)
+                if isinstance(item, _SettingsEdit):
+                    self._apply_settings(item)
                 elif item is not None:
                     self.process(item)
                 now = self._deps.clock()
@@ -207,28 +210,43 @@ class ControlLoop:
                 LOG.exception("control loop failed")
                 self._deps.metrics.invalid_messages_total.labels("processing").inc()
 
-    def apply_rules(self, rules: Sequence[RuleSettings], timeout_s: float = 5.0) -> None:
-        """Evaluate these (validated) rules from now on, on the control thread, between two items,
-        so no frame or reading sees half of the change; returns once applied (TimeoutError if the
-        control thread did not get to it within timeout_s)."""
-        edit = _RulesEdit(tuple(rules))
+    def apply_settings(
+        self,
+        settings: PipelineSettings,
+        rules_changed: bool,
+        cameras: Sequence[str] = (),
+        timeout_s: float = 5.0,
+    ) -> None:
+        """Use these (validated) settings' rules and these cameras' zones, lines and masks from now
+        on, applied on the control thread between two items, so no frame or reading sees half of
+        the change; returns once applied (TimeoutError if the control thread did not get to it)."""
+        edit = _SettingsEdit(settings, rules_changed, tuple(cameras))
         if not self._thread.is_alive():
-            self._apply_rules(edit)
+            self._apply_settings(edit)
             return
         self._queue.put(edit)
         if not edit.done.wait(timeout_s):
-            raise TimeoutError(f"the control thread did not apply the rules within {timeout_s:g} s")
+            raise TimeoutError(f"the control thread did not apply the change within {timeout_s:g} s")
 
-    def _apply_rules(self, edit: _RulesEdit) -> None:
-        now = self._deps.clock()
-        ended = self._rules.replace_rules(edit.rules, now)
-        self._alerts_stage.set_rules(edit.rules)
-        self._actions_stage.set_rules(edit.rules)
-        for change in ended:
-            self._deps.alerts.apply(change)
-            LOG.info(
-                "alert %s ended: rule %s was removed or disabled", change.alert.alert_id, change.alert.rule
-            )
+    def _apply_settings(self, edit: _SettingsEdit) -> None:
+        settings, deps = edit.settings, self._deps
+        if edit.rules_changed:
+            ended = self._rules.replace_rules(settings.Rules, deps.clock())
+            self._alerts_stage.set_rules(settings.Rules)
+            self._actions_stage.set_rules(settings.Rules)
+            for change in ended:
+                deps.alerts.apply(change)
+                LOG.info(
+                    "alert %s ended: rule %s was removed or disabled",
+                    change.alert.alert_id,
+                    change.alert.rule,
+                )
+        if edit.cameras:
+            analyser = deps.analyser
+            if analyser is not None:
+                analyser.set_settings(settings)
+            for name in edit.cameras:
+                deps.cameras.set_geometry(settings, name, analyser.new_gate if analyser is not None else None)
         edit.done.set()
 
     def _resume(self) -> None:

@@ -13,9 +13,9 @@ open when the service comes back makes a "rising" edge on its next reading, and 
 windows for a door nobody opened. The SensorTable writes them in batches (about once a second), so
 a busy sensor costs one row write per flush, not one per reading.
 
-The current mode (rules/modes.py) is one row of a small key-value table. Rules edited over REST
-are kept as numbered versions (the whole rule list, what changed and a diff), the newest of which
-is the rule list at the next start.
+The current mode (rules/modes.py) is one row of a small key-value table. Rules and cameras'
+zones, lines and masks edited over REST are kept as numbered versions (all of them, what changed
+and a diff), the newest of which is in force at the next start.
 
 Counters (analytics): each camera's CameraCounter as its CounterState (JSON through pydantic), so line
 counts, zone totals, peaks and dwell samples carry over a restart; written with the sensor states'
@@ -61,11 +61,11 @@ CREATE TABLE IF NOT EXISTS sensor_states (
     body TEXT NOT NULL,
     PRIMARY KEY (device, resource)
 );
-CREATE TABLE IF NOT EXISTS rule_versions (
+CREATE TABLE IF NOT EXISTS config_versions (
     version INTEGER PRIMARY KEY,
     at_s REAL NOT NULL,
     change TEXT NOT NULL,
-    rules TEXT NOT NULL,
+    config TEXT NOT NULL,
     diff TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS kv (
@@ -132,23 +132,25 @@ class StateStore:
         parsed = (self._parse(_SENSOR_STATE, body, f"sensor state {dev}/{res}") for dev, res, body in rows)
         return [state for state in parsed if state is not None]
 
-    def add_rule_version(self, at_s: float, change: str, rules_json: str, diff: str) -> int:
-        """Store the rules as a new version (numbered from 1); returns its number."""
+    def add_config_version(self, at_s: float, change: str, config_json: str, diff: str) -> int:
+        """Store the editable configuration as a new version (numbered from 1); returns its number."""
         with self._lock:
             try:
                 with self._db:
                     cursor = self._db.execute(
-                        "INSERT INTO rule_versions (version, at_s, change, rules, diff) VALUES"
-                        " ((SELECT COALESCE(MAX(version), 0) + 1 FROM rule_versions), ?, ?, ?, ?)",
-                        (at_s, change, rules_json, diff),
+                        "INSERT INTO config_versions (version, at_s, change, config, diff) VALUES"
+                        " ((SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions), ?, ?, ?, ?)",
+                        (at_s, change, config_json, diff),
                     )
                     return int(cursor.lastrowid or 0)
             except sqlite3.Error as exc:
-                raise StateStoreError(f"cannot write a rule version to {self.path}: {exc}") from exc
+                raise StateStoreError(f"cannot write a configuration version to {self.path}: {exc}") from exc
 
-    def rule_versions(self) -> list[tuple[int, float, str, str, str]]:
-        """(version, at_s, change, rules JSON, diff), oldest first."""
-        rows = self._select("SELECT version, at_s, change, rules, diff FROM rule_versions ORDER BY version")
+    def config_versions(self) -> list[tuple[int, float, str, str, str]]:
+        """(version, at_s, change, configuration JSON, diff), oldest first."""
+        rows = self._select(
+            "SELECT version, at_s, change, config, diff FROM config_versions ORDER BY version"
+        )
         return [(int(v), float(at), str(c), str(r), str(d)) for v, at, c, r, d in rows]
 
     def save_value(self, key: str, value: str) -> None:

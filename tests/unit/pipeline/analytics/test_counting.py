@@ -251,3 +251,25 @@ def test_the_package_exports_exactly_its_all() -> None:
     exported = {name for name in vars(analytics) if not name.startswith("_")}
     modules = {"counter_state", "counting", "lines", "readings", "records", "windows"}
     assert sorted(exported - modules) == sorted(analytics.__all__)
+
+
+def test_a_live_edit_keeps_the_counts_and_open_visits_of_kept_lines_and_zones() -> None:
+    camera = Camera()
+    camera.walk([0, 1, 2], [(0.25, 0.45), (0.25, 0.6), (0.25, 0.8)])  # in through the door, into both zones
+    edited = CounterSetup(
+        lines={
+            "door": SETUP.lines["door"],
+            "middle": LineSettings(Points=[(0.5, 0), (0.5, 1)], InDirection="right"),
+        },
+        zones=("till",),  # shop removed
+        counting=SETUP.counting,
+        tracking=TRACKING,
+    )
+    camera.counter = camera.counter.reconfigured(edited)
+    counts = camera.counter.counts(2)
+    assert [(line.line, line.in_count) for line in counts.lines] == [("door", 1), ("middle", 0)]
+    assert [(z.zone, z.occupancy, z.entries) for z in counts.zones] == [("till", 1, 1)]
+    camera.walk([3, 4], [(0.35, 0.8), (0.45, 0.8)])
+    events = camera.frame(5, at(0.55, 0.8))  # the same track walks on: across the new line, out of till
+    assert [(c.line, c.track_id, c.direction) for c in events.crossings] == [("middle", 1, "in")]
+    assert [(e.zone, e.reason, e.dwell_s) for e in events.exits] == [("till", "left", 2)]  # no "restart"

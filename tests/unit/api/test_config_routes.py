@@ -1,6 +1,6 @@
-"""Rules edited live through the assembled pipeline and its REST routes: validated like the file,
-applied without a restart (an active alert carries on), versioned with a diff, rolled back, and
-in force again after a restart."""
+"""Rules and a camera's zones, lines and masks edited live through the assembled pipeline and its
+REST routes: validated like the file, applied without a restart (an active alert carries on, kept
+zones keep their counts), versioned with a diff, rolled back, and in force again after a restart."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.edgex_routes import EdgeXApiDeps
-from service.api.rule_routes import rule_router
+from service.api.config_routes import config_router
 from service.api.server import create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig
 from service.metrics import Metrics
@@ -55,7 +55,7 @@ def started(tmp_path: Path) -> Iterator[Harness]:
 @pytest.fixture
 def api(started: Harness, loaded_config: LoadedConfig[Config]) -> TestClient:
     deps = EdgeXApiDeps("app-vision", "1", "1", loaded_config.redacted, InsecureSecretStore({}), _NullSink())
-    return TestClient(create_app(deps, Metrics(), 0, [rule_router(started.pipeline.rules)]))
+    return TestClient(create_app(deps, Metrics(), 0, [config_router(started.pipeline.config)]))
 
 
 def alerts_of(harness: Harness, rule: str) -> list[str]:
@@ -115,8 +115,8 @@ def test_a_bad_body_names_the_problem_and_nothing_changes(
     response = api.post("/api/v3/rules", json=body)
     assert response.status_code == status, response.text
     assert response.json()["statusCode"] == status and message in response.json()["message"]
-    assert [r.Name for r in started.pipeline.rules.rules] == ["pir"]
-    assert api.get("/api/v3/rules/versions").json()["versions"] == []
+    assert [r.Name for r in started.pipeline.config.rules] == ["pir"]
+    assert api.get("/api/v3/changes").json()["versions"] == []
 
 
 def test_deleting_a_rule_a_mode_names_is_refused(api: TestClient) -> None:
@@ -132,32 +132,97 @@ def test_every_change_is_a_version_with_a_diff_and_a_rollback_restores_an_earlie
 ) -> None:
     api.post("/api/v3/rules", json=PERSON)
     api.put("/api/v3/rules/person", json={**PERSON, "CooldownS": 90})
-    versions = api.get("/api/v3/rules/versions").json()["versions"]
+    versions = api.get("/api/v3/changes").json()["versions"]
     assert [(v["version"], v["change"], v["rules"]) for v in versions] == [
-        (3, "update person", ["pir", "person"]),
-        (2, "create person", ["pir", "person"]),
-        (1, "the configuration file's rules", ["pir"]),
+        (3, "update rule person", ["pir", "person"]),
+        (2, "create rule person", ["pir", "person"]),
+        (1, "the configuration file", ["pir"]),
     ]
-    assert '-    "CooldownS": 0.0,' in versions[0]["diff"] and '+    "CooldownS": 90.0,' in versions[0]["diff"]
-    restored = api.post("/api/v3/rules/versions/1/rollback").json()["version"]
-    assert (restored["version"], restored["change"], restored["rules"]) == (4, "rollback to 1", ["pir"])
-    assert [r.Name for r in started.pipeline.rules.rules] == ["pir"]
-    assert api.post("/api/v3/rules/versions/9/rollback").status_code == 404
+    assert (
+        '-      "CooldownS": 0.0,' in versions[0]["diff"] and '+      "CooldownS": 90.0,' in versions[0]["diff"]
+    )
+    restored = api.post("/api/v3/changes/1/rollback").json()["version"]
+    assert (restored["version"], restored["change"], restored["rules"]) == (
+        4,
+        "rollback to version 1",
+        ["pir"],
+    )
+    assert [r.Name for r in started.pipeline.config.rules] == ["pir"]
+    assert api.post("/api/v3/changes/9/rollback").status_code == 404
     assert "properties" in api.get("/api/v3/rules/schema").json()
 
 
 def test_edited_rules_are_in_force_after_a_restart(tmp_path: Path) -> None:
     first = Harness(tmp_path, SETTINGS)
     first.pipeline.start()
-    first.pipeline.rules.create(PERSON)
+    first.pipeline.config.create(PERSON)
     first.pipeline.stop()
     first.bus.close()
     again = Harness(tmp_path, SETTINGS)
     again.pipeline.start()
     try:
-        assert [r.Name for r in again.pipeline.rules.rules] == ["pir", "person"]
+        assert [r.Name for r in again.pipeline.config.rules] == ["pir", "person"]
         again.publish_frame("cam", jpeg(RED))
         assert wait_for(lambda: len(alerts_of(again, "person")) == 1, 3)
     finally:
         again.pipeline.stop()
         again.bus.close()
+
+
+PERSON_IN_DOOR = {**PERSON, "Name": "person-in-door", "Detection": {"Labels": ["person"], "Zones": ["door"]}}
+LEFT = [[0, 0], [0.1, 0], [0.1, 1], [0, 1]]  # the canned person box is at x 0.2..0.6: not in here
+GATE = {"Points": [[0, 0.5], [1, 0.5]], "InDirection": "down"}
+
+
+def test_a_zone_moved_over_rest_changes_what_a_zone_rule_sees_at_once(
+    started: Harness, api: TestClient
+) -> None:
+    assert api.post("/api/v3/rules", json=PERSON_IN_DOOR).status_code == 201
+    moved = api.put("/api/v3/cameras/cam/geometry", json={"Zones": {"door": LEFT}, "Lines": {"gate": GATE}})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["Zones"] == {"door": LEFT} and moved.json()["MotionMasks"] == []
+    started.publish_frame("cam", jpeg(RED))
+    assert wait_for(lambda: started.metric("frame_to_result_seconds_count", camera="cam") >= 1, 3)
+    assert not wait_for(lambda: alerts_of(started, "person-in-door"), 0.3)  # outside the moved zone
+    counts = started.pipeline.view.counts()["cam"]
+    assert [line.line for line in counts.lines] == ["gate"] and [z.zone for z in counts.zones] == ["door"]
+    assert (
+        api.put(
+            "/api/v3/cameras/cam/geometry", json={"Zones": {"door": [[0, 0], [1, 0], [1, 1], [0, 1]]}}
+        ).status_code
+        == 200
+    )
+    started.publish_frame("cam", jpeg(GREY))
+    started.publish_frame("cam", jpeg(RED))
+    assert wait_for(lambda: len(alerts_of(started, "person-in-door")) == 1, 3)
+    assert api.get("/api/v3/cameras/cam/geometry").json()["Lines"] == {}
+    assert [v["change"] for v in api.get("/api/v3/changes").json()["versions"]][:2] == [
+        "set zones, lines and masks of cam",
+        "set zones, lines and masks of cam",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"Zones": {"door": [[0, 0], [1, 1]]}}, "at least 3 points"),
+        ({"Zones": {"door": [[0, 0], [2, 0], [0, 1]]}}, "outside the frame"),
+        (
+            {"Lines": {"g": {"Points": [[0, 0.5], [1, 0.5]], "InDirection": "right"}}},
+            "runs along InDirection",
+        ),
+        ({"Zones": {"door": LEFT}, "Lines": {"door": GATE}}, "a zone and a line may not share a name"),
+        ({"Zones": {}, "Colour": 1}, "Colour: Extra inputs are not permitted"),
+        ({"Zones": {}}, "camera cam has no zone door"),  # a rule uses it
+    ],
+)
+def test_bad_geometry_names_the_problem_and_nothing_changes(
+    api: TestClient, started: Harness, body: dict[str, Any], message: str
+) -> None:
+    api.post("/api/v3/rules", json=PERSON_IN_DOOR)
+    before = api.get("/api/v3/cameras/cam/geometry").json()
+    response = api.put("/api/v3/cameras/cam/geometry", json=body)
+    assert response.status_code == 400 and message in response.json()["message"], response.text
+    assert api.get("/api/v3/cameras/cam/geometry").json() == before
+    assert api.get("/api/v3/cameras/pir/geometry").status_code == 404
+    assert "properties" in api.get("/api/v3/cameras/geometry/schema").json()
