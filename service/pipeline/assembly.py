@@ -35,6 +35,7 @@ from service.pipeline.analysis.analyser import FrameAnalyser
 from service.pipeline.analysis.sighting import FrameView
 from service.pipeline.analysis.workers import FrameWorkers
 from service.pipeline.cameras.camera_state import CameraTable
+from service.pipeline.config_editor import ConfigEditor, config_at_start
 from service.pipeline.control.camera_health import HealthOutput, HealthOutputDeps
 from service.pipeline.control.loop import ControlDeps, ControlLoop
 from service.pipeline.errors import PipelineConfigError
@@ -44,7 +45,6 @@ from service.pipeline.ingest.stream_sources import StreamSourceDeps, StreamSourc
 from service.pipeline.ingest.stream_uris import SecretLookup, uri_provider
 from service.pipeline.lifecycle import PipelineLifecycle, needed_models
 from service.pipeline.parts import LoadableEngine, Parts
-from service.pipeline.config_editor import ConfigEditor, config_at_start
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.alert_book import AlertBook
 from service.pipeline.state.alert_clips import AlertClips, ClipKeepingIntake
