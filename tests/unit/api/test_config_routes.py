@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.edgex_routes import EdgeXApiDeps
 from service.api.config_routes import config_router
+from service.api.edgex_routes import EdgeXApiDeps
 from service.api.server import create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig
 from service.metrics import Metrics
@@ -138,9 +138,8 @@ def test_every_change_is_a_version_with_a_diff_and_a_rollback_restores_an_earlie
         (2, "create rule person", ["pir", "person"]),
         (1, "the configuration file", ["pir"]),
     ]
-    assert (
-        '-      "CooldownS": 0.0,' in versions[0]["diff"] and '+      "CooldownS": 90.0,' in versions[0]["diff"]
-    )
+    diff = versions[0]["diff"]
+    assert '-      "CooldownS": 0.0,' in diff and '+      "CooldownS": 90.0,' in diff
     restored = api.post("/api/v3/changes/1/rollback").json()["version"]
     assert (restored["version"], restored["change"], restored["rules"]) == (
         4,
