@@ -6,6 +6,7 @@
     app-vision config schema               JSON schema of the configuration (for editors)
     app-vision models fetch [...]          download and convert the bundled models
     app-vision detect [--model NAME] IMAGE...   run a model on image files
+    app-vision users add NAME [--password-stdin] [flags]   a local account (access control)
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or usage.
 """
@@ -18,6 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import yaml
 
@@ -73,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     models_commands = models.add_subparsers(dest="models_command", required=True)
     models_commands.add_parser("fetch", help="download and convert the bundled models", add_help=False)
     commands.add_parser("detect", help="run a model on image files", add_help=False)
+    users = commands.add_parser("users", help="local accounts of the page and REST (access control)")
+    users_add = users.add_subparsers(dest="users_command", required=True).add_parser(
+        "add", help="add an account or set its password (asked twice, or --password-stdin)"
+    )
+    users_add.add_argument("name", help="user name (letters, digits, . _ @ -)")
+    users_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _add_edgex_flags(users_add)
     return parser
 
 
@@ -88,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     overlay = DEMO_OVERLAY if args.command == "demo" else None
     environ = dict(os.environ)
-    if args.command == "demo":  # the one-command demo has no secret store: insecure unless asked
+    if args.command in ("demo", "users"):  # no secret store: insecure unless asked
         environ.setdefault("EDGEX_SECURITY_SECRET_STORE", "false")
     loaded = _load(args, environ, overlay)
     if loaded is None:
@@ -96,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         print(_describe(loaded), end="")
         return 0
+    if args.command == "users":
+        from service.access.cli import cmd_users_add
+
+        custom = loaded.config.AppCustom
+        return cmd_users_add(custom.Access, Path(custom.Pipeline.StateDir), args.name, args.password_stdin)
     from service.app import run  # the heavy imports (bus clients, FastAPI) only when serving
     from service.edgex.secretstore import SecretStoreError
     from service.pipeline.errors import OutboxError, PipelineConfigError, StateStoreError

@@ -162,6 +162,9 @@ class Metrics:
             "zone_entries_total", "Zone entries", ["camera", "zone"], registry=r
         )
         self.clips_total = Counter("clips_total", "Alert clips by outcome", ["outcome"], registry=r)
+        self.access_refused_total = Counter(
+            "access_refused_total", "Requests and logins refused by access control", ["reason"], registry=r
+        )
         self._streams_watched = False
         self._stream_source: Callable[[], Iterable[StreamCounts]] = tuple
         self.telemetry: dict[str, MetricWrapperBase] = {

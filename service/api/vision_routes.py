@@ -37,7 +37,11 @@ from service.pipeline.state.records import ActionOutcome, Alert, SensorState
 from service.streams.health import HealthSnapshot
 
 API_BASE = "/api/v3"
-_UI_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+_UI_FILES = {
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+    "session.js": "text/javascript",  # the page's user and logout (service/api/access_routes.py)
+}
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

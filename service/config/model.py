@@ -12,17 +12,21 @@ from service.config.sections import (
     TriggerSection,
     WritableSection,
 )
+from service.access.settings import AccessSettings
 from service.pipeline.settings import PipelineSettings
 from service.strict import StrictModel
 from service.vision.specs import EngineSettings, ModelSpec, bundled_models
 
 
 class AppCustomSection(StrictModel):
-    """app-vision's own section: models, inference engine and pipeline."""
+    """app-vision's own section: models, inference engine, pipeline and access control."""
 
     Models: dict[str, ModelSpec] = Field(default_factory=bundled_models, description="Models by name.")
     Engine: EngineSettings = Field(default_factory=EngineSettings, description="Inference engine.")
     Pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline.")
+    Access: AccessSettings = Field(
+        default_factory=AccessSettings, description="Access control of the page and REST (non-secure mode)."
+    )
 
     @model_validator(mode="after")
     def _known_models(self) -> AppCustomSection:

@@ -311,6 +311,7 @@ def app_vision_configuration(broker_port: int, port: int, state_dir: Path) -> Js
         },
         "Trigger": {"SubscribeTopics": "events/#"},
         "AppCustom": {
+            "Access": {"Enabled": False},  # the AFS twin has none: the REST diff compares open routes
             "Pipeline": {
                 "StateDir": str(state_dir),
                 "Devices": {RESULT_CAMERA: {"Role": "camera"}},
@@ -328,7 +329,7 @@ def app_vision_configuration(broker_port: int, port: int, state_dir: Path) -> Js
                         "Actions": {"ResultEvent": True, "Snapshot": False},
                     }
                 ],
-            }
+            },
         },
     }
 

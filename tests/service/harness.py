@@ -93,6 +93,7 @@ def launch_service(
         "EDGEX_SECURITY_SECRET_STORE": "false",
         "SERVICE_HOST": "127.0.0.1",
         "SERVICE_PORT": str(port),
+        "APPCUSTOM_ACCESS_ENABLED": "false",  # these tests are about the process, not access control
         **env,
     }
     with log_path.open("wb") as log:

@@ -196,7 +196,16 @@ def test_entrypoint_serves_ping_as_unprivileged_user_on_read_only_tree(image_roo
             extra_groups=groups,
         )
         assert health.returncode == 0
-        config = requests.get(f"http://127.0.0.1:{port}/api/v3/config", timeout=5).json()["config"]
+        # Access control is on in the image: only ping is open, and the first start printed the
+        # first account's password once (on the console, which is this log).
+        base = f"http://127.0.0.1:{port}/api/v3"
+        assert requests.get(f"{base}/config", timeout=5).status_code == 401
+        printed = re.search(r"account 'admin' created with password: (\S+)", log_path.read_text())
+        assert printed is not None, log_path.read_text()[-3000:]
+        session = requests.Session()
+        login = {"user": "admin", "password": printed.group(1)}
+        assert session.post(f"{base}/auth/login", json=login, timeout=10).status_code == 200
+        config = session.get(f"{base}/config", timeout=5).json()["config"]
         engine = config["AppCustom"]["Engine"]
         assert engine["ModelsDir"] == str(image_root / "opt" / "models")
         assert engine["CacheDir"] == str(image_root / "state" / "cache")

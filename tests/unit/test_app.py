@@ -53,6 +53,7 @@ def _loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
     monkeypatch.chdir(tmp_path)  # the pipeline's state directory lands in tmp_path
     base = {
         "EDGEX_SECURITY_SECRET_STORE": "false",
+        "APPCUSTOM_ACCESS_ENABLED": "false",  # not what these tests are about (tests/unit/access)
         "MESSAGEBUS_TYPE": "memory",
         "APPCUSTOM_ENGINE_MODELSDIR": MODELS_DIR,
     }
@@ -93,6 +94,7 @@ def test_telemetry_publishes_metric_dtos(tmp_path: Path, monkeypatch: pytest.Mon
     )
     base = {
         "EDGEX_SECURITY_SECRET_STORE": "false",
+        "APPCUSTOM_ACCESS_ENABLED": "false",
         "MESSAGEBUS_TYPE": "memory",
         "APPCUSTOM_ENGINE_MODELSDIR": MODELS_DIR,
     }

@@ -31,7 +31,12 @@ from tests.fakes.keeper import FakeKeeper, running_keeper
 from tests.service.harness import ServiceProcess, free_port, launch_service
 
 PRIVATE = "edgex/v4/app-vision"
-BASE_ENV = {"EDGEX_SECURITY_SECRET_STORE": "false", "MESSAGEBUS_TYPE": "memory"}
+# Access control is not what these tests are about (tests/unit/access covers it).
+BASE_ENV = {
+    "EDGEX_SECURITY_SECRET_STORE": "false",
+    "MESSAGEBUS_TYPE": "memory",
+    "APPCUSTOM_ACCESS_ENABLED": "false",
+}
 CHANGED = "Writable.LogLevel changed: INFO -> DEBUG"
 
 
