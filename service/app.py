@@ -23,6 +23,8 @@ from typing import Protocol
 import uvicorn
 from fastapi import APIRouter
 
+from service.access import AccessControl
+from service.access_runtime import install_access, open_access, warn_if_exposed
 from service.api.edgex_routes import EdgeXApiDeps, EventSink
 from service.api.server import build_server, create_app
 from service.config import Config, InsecureSecretStore, LoadedConfig, redact
@@ -214,6 +216,11 @@ class Application:
         self.api = create_app(
             deps, self.metrics, config.Service.MaxRequestSize, self.pipeline.routers, validator
         )
+        # Non-secure mode: the page and REST behind a login or an API token (secure mode: the JWT).
+        self.access: AccessControl | None = None
+        if secure is None and config.AppCustom.Access.Enabled:
+            self.access = open_access(config.AppCustom.Access, Path(config.AppCustom.Pipeline.StateDir))
+            install_access(self.api, self.access, self.metrics)
 
     def start(self) -> None:
         self.bus.connect()
@@ -232,6 +239,7 @@ class Application:
             ("pipeline", self.pipeline.stop),
             ("bus", self.bus.close),
             ("secret store", self.secure.stop if self.secure else lambda: None),
+            ("access control", self.access.close if self.access else lambda: None),
         )
         for name, step in steps:
             try:
@@ -291,6 +299,7 @@ def run(loaded: LoadedConfig[Config], environ: Mapping[str, str]) -> int:
     app = Application(loaded, environ)
     service = loaded.config.Service
     server = build_server(app.api, service.bind_host, service.Port)
+    warn_if_exposed(service.bind_host, protected=app.access is not None or app.secure is not None)
     exit_code = 0
     try:
         app.start()

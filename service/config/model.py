@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from service.access.settings import AccessSettings
 from service.config.sections import (
     ClientsSection,
     MessageBusSection,
@@ -12,7 +13,6 @@ from service.config.sections import (
     TriggerSection,
     WritableSection,
 )
-from service.access.settings import AccessSettings
 from service.pipeline.settings import PipelineSettings
 from service.strict import StrictModel
 from service.vision.specs import EngineSettings, ModelSpec, bundled_models
