@@ -98,8 +98,48 @@ class Engine:
     def submit_with(self, name: str, image: NDArray[np.generic], done: DetectionsCallback) -> None:
         """Start inference; `done` later gets the detections or the error, on an OpenVINO thread
         (a second stage's thread when the model has one), so it must return quickly. Blocks only
-        while every request is busy. Cheaper than submit() per frame: no Future to build."""
-        self._get(name).submit(image, done)
+        while every request is busy. Cheaper than submit() per frame: no Future to build.
+
+        A frame that reached a model just replaced by install() (and closing) runs on the new one."""
+        while True:
+            model = self._get(name)
+            try:
+                model.submit(image, done)
+                return
+            except EngineClosedError:
+                if self._closed or self._loaded.get(name) is model:
+                    raise
+
+    def prepare(self, name: str, spec: ModelSpec) -> VisionModel:
+        """Compile `spec` for `name` without serving it (no engine lock held: frames keep running).
+        Pass the result to install(), or close() it."""
+        self._check_second_stage(name, spec)
+        second = self._models[spec.SecondStage.Model] if spec.SecondStage is not None else None
+        return VisionModel(name, spec, self._compiler, second)
+
+    def install(self, name: str, model: VisionModel) -> None:
+        """Serve `model` as `name` from the next submit on; the model it replaces finishes its
+        in-flight frames, then is closed and collected on this thread (see close())."""
+        with self._lock:
+            if self._closed:
+                raise EngineClosedError("engine is closed")
+            old = self._loaded.get(name)
+            self._models[name] = model.spec
+            self._loaded[name] = model
+        del model
+        if old is not None:
+            old.close()
+            del old
+            gc.collect()
+
+    def loaded_device(self, name: str) -> str | None:
+        """The device of a compiled model; None before its first use (nothing is compiled)."""
+        model = self._loaded.get(name)
+        return model.device if model is not None else None
+
+    def spec(self, name: str) -> ModelSpec:
+        """The declaration `name` is served from now."""
+        return self._spec(name)
 
     def close(self) -> None:
         """Wait for in-flight inferences, then release every compiled model."""

@@ -6,6 +6,8 @@ VisionError
  ├── ModelLoadError          a model file is missing, truncated, corrupt or will not compile
  │    └── UnsupportedModelOutput  the model's outputs do not match its decoder's layout
  ├── ModelFetchError         downloading, verifying or converting the bundled models failed
+ ├── PackageError            a model package is malformed or tampered with (names the field or file)
+ ├── DeployError             a deploy step failed (names the step); the active model is untouched
  ├── ImageDecodeError        an input is not a readable image
  └── EngineClosedError       the engine was used after close()
 """
@@ -48,6 +50,24 @@ class UnsupportedModelOutput(ModelLoadError):
 
 class ModelFetchError(VisionError):
     """Fetching, verifying or converting bundled model files failed."""
+
+
+class PackageError(VisionError):
+    """A model package is refused; `where` is the manifest field or package file at fault."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+class DeployError(VisionError):
+    """A deploy step failed (`step`: unpack, verify, load, samples, frames, latency, swap)."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        self.reason = reason
+        super().__init__(f"deploy failed at step {step!r}: {reason}")
 
 
 class ImageDecodeError(VisionError):
