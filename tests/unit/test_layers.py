@@ -24,6 +24,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "pipeline": ("service.app", "service.config", "service.api", "service.simulator"),
     "simulator": ("service.app", "service.config", "service.api"),
     "api": ("service.app", "service.config.loader"),
+    "access": ("service.app", "service.config", "service.api", "service.simulator", "service.edgex"),
 }
 
 
