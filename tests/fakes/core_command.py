@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from tests.fakes.http_fake import FakeHttpPeer, Reply, error_body
+from tests.fakes.http_fake import FakeHttpPeer, JwtCheck, Reply, error_body
 
 # A real 8x8 orange JPEG (cv2.imencode), the default answer of camera-01/Snapshot.
 TINY_JPEG = base64.b64decode(
@@ -103,8 +103,8 @@ class FakeCoreCommand(FakeHttpPeer):
 
     spec_name = "core-command"
 
-    def __init__(self, devices: list[FakeDevice] | None = None) -> None:
-        super().__init__()
+    def __init__(self, devices: list[FakeDevice] | None = None, jwt_check: JwtCheck | None = None) -> None:
+        super().__init__(jwt_check)  # jwt_check: secure mode, 401 without a JWT it accepts
         self.devices = {d.name: d for d in (default_devices() if devices is None else devices)}
         self.pushed_events: list[dict[str, Any]] = []
 

@@ -4,6 +4,9 @@ EdgeX OpenAPI file, records it, and can be switched down (connection refused, or
 Subclasses implement `route(method, path, query, body_json) -> (status, body)`; a request that
 violates the spec is answered 400 (EdgeX ErrorResponse) and recorded with `valid=False`, so a test
 can assert both that the client is spec-conformant and what it sent.
+
+`jwt_check` (default None: off) makes the fake behave as an EdgeX service in secure mode: every
+route but ping wants `Authorization: Bearer <jwt>` the check accepts, else 401 (recorded too).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self
@@ -20,6 +24,8 @@ from tests.fakes.openapi_spec import SpecValidator
 
 DownMode = Literal["refuse", "503"]
 Reply = tuple[int, Any]
+JwtCheck = Callable[[str], bool]
+"""Secure mode: True when the bearer JWT (the header's token) is acceptable."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ class FakeHttpPeer:
 
     spec_name = ""
 
-    def __init__(self) -> None:
+    def __init__(self, jwt_check: JwtCheck | None = None) -> None:
+        self.jwt_check = jwt_check
         self._validator = SpecValidator(self.spec_name)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -157,7 +164,8 @@ class FakeHttpPeer:
         content_type = headers.get("Content-Type", "application/json")
         errors = self._validator.request_errors(method, parts.path, query, headers, body, content_type)
         parsed = _parse_json(body)
-        reply = self._answer(method, parts.path, query, parsed, errors)
+        refused = self._jwt_refusal(parts.path, headers)
+        reply = refused or self._answer(method, parts.path, query, parsed, errors)
         if not errors and 200 <= reply[0] < 300:
             encoded = json.dumps(reply[1]).encode()
             found = self._validator.response_errors(method, parts.path, query, reply[0], encoded)
@@ -169,6 +177,15 @@ class FakeHttpPeer:
         with self._lock:
             self._requests.append(record)
         return reply
+
+    def _jwt_refusal(self, path: str, headers: dict[str, str]) -> Reply | None:
+        """401 as an EdgeX service in secure mode answers a call without an acceptable JWT."""
+        if self.jwt_check is None or path == "/api/v3/ping":
+            return None
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and token and self.jwt_check(token):
+            return None
+        return 401, error_body(401, "unauthorized")
 
     def _answer(self, method: str, path: str, query: dict[str, str], parsed: Any, errors: list[str]) -> Reply:
         if self._down == "503":

@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from tests.fakes.http_fake import FakeHttpPeer, Reply, error_body
+from tests.fakes.http_fake import FakeHttpPeer, JwtCheck, Reply, error_body
 
 _UNRESERVED = re.compile(r"^[A-Za-z0-9\-._~]+$")
 
@@ -45,8 +45,8 @@ class FakeSupportNotifications(FakeHttpPeer):
 
     spec_name = "support-notifications"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, jwt_check: JwtCheck | None = None) -> None:
+        super().__init__(jwt_check)  # jwt_check: secure mode, 401 without a JWT it accepts
         self.notifications: list[dict[str, Any]] = []
         self._request_ids: list[str] = []
 
