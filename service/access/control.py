@@ -11,6 +11,7 @@ Session tokens and API tokens are random (256 bits); API tokens start with `avt_
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from service.access.settings import AccessSettings
 from service.access.store import AccessStore, TokenRecord
 
 TOKEN_PREFIX = "avt_"
+CONCURRENT_VERIFIES = 2
+"""argon2id takes 64 MiB and ~150 ms per check here: logins from many addresses at once queue."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
 
 
@@ -56,6 +59,7 @@ class AccessControl:
         self._store = store
         self._clock = clock
         self._limit = LoginRateLimit(settings.LoginAttempts, settings.LoginWindowS)
+        self._verifying = threading.BoundedSemaphore(CONCURRENT_VERIFIES)
 
     def close(self) -> None:
         self._store.close()
@@ -79,7 +83,9 @@ class AccessControl:
         if wait_s > 0:
             raise LoginRateLimited(wait_s)
         stored = self._store.password_hash(user)
-        if not verify_password(stored or DUMMY_HASH, password) or stored is None:
+        with self._verifying:
+            matches = verify_password(stored or DUMMY_HASH, password)
+        if not matches or stored is None:
             self._limit.failed(address)
             raise LoginRefused("wrong user name or password")
         self._limit.succeeded(address)

@@ -73,14 +73,22 @@ class AccessStore:
 
     def set_user(self, user: str, password_hash: str, now_s: float) -> bool:
         """Add the user or replace its password (then its sessions end); True when it is new."""
-        with self._lock, self._db:
-            existed = self._db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone() is not None
-            self._db.execute(
-                "INSERT INTO users (name, password_hash, created_s) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
-                (user, password_hash, now_s),
-            )
-            self._db.execute("DELETE FROM sessions WHERE user = ?", (user,))
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # one transaction: the new password and no old session
+            try:
+                existed = (
+                    self._db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone() is not None
+                )
+                self._db.execute(
+                    "INSERT INTO users (name, password_hash, created_s) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
+                    (user, password_hash, now_s),
+                )
+                self._db.execute("DELETE FROM sessions WHERE user = ?", (user,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
         return not existed
 
     def users(self) -> list[str]:

@@ -159,3 +159,36 @@ def test_a_damaged_hash_matches_nothing(tmp_path: Path, access: AccessControl) -
         db.execute("UPDATE users SET password_hash = 'garbage'")
     with pytest.raises(LoginRefused):
         access.login("alice", "correct horse", "10.0.0.1")
+
+
+def test_at_most_two_password_checks_run_at_once(
+    access: AccessControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    import service.access.control as control
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow_verify(stored: str, password: str) -> bool:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return False
+
+    monkeypatch.setattr(control, "verify_password", slow_verify)
+
+    def attempt(index: int) -> None:
+        with pytest.raises(LoginRefused):
+            access.login("alice", "nope", f"10.1.0.{index}")
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == control.CONCURRENT_VERIFIES == 2
