@@ -3,6 +3,7 @@ version, rollback to any version.
 
     GET    /api/v3/rules                          the rules in force, in evaluation order
     GET    /api/v3/rules/schema                   the JSON Schema of a rule (the page's form is built from it)
+    POST   /api/v3/rules/dry-run                  {"rule": {...}, "minutes": 10}: would it have fired lately?
     GET    /api/v3/rules/{name}                   one rule
     POST   /api/v3/rules                          add a rule (201; 409 if the name is taken)
     PUT    /api/v3/rules/{name}                   replace it
@@ -27,6 +28,7 @@ from fastapi.responses import JSONResponse
 from service.api.responses import API_VERSION, base_response
 from service.pipeline.config_editor import ConfigEditError, ConfigVersion
 from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.rules.dry_run import DryRunResult
 from service.pipeline.settings import DeviceSettings
 from service.pipeline.state.alert_wire import ns
 
@@ -45,6 +47,7 @@ class ConfigEdits(Protocol):
     def geometry(self, camera: str) -> dict[str, Any]: ...
     def set_geometry(self, camera: str, body: Any) -> dict[str, Any]: ...
     def versions(self) -> list[ConfigVersion]: ...
+    def dry_run(self, body: Any, minutes: float) -> DryRunResult: ...
     def rollback(self, version: int) -> ConfigVersion: ...
 
 
@@ -114,6 +117,32 @@ def config_router(edits: ConfigEdits) -> APIRouter:
         except ConfigEditError as exc:
             return _error(exc)
         return _ok(version=version_out(restored))
+
+    @router.post(f"{API_BASE}/dry-run")
+    def try_rule(body: Any = Body(...)) -> Response:  # noqa: B008
+        if not isinstance(body, dict) or set(body) - {"rule", "minutes"} or "rule" not in body:
+            return base_response(400, 'invalid request: body: {"rule": {...}, "minutes": N} expected', None)
+        minutes = body.get("minutes", 10)
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+            return base_response(400, "invalid request: minutes: Input should be a number", None)
+        try:
+            result = edits.dry_run(body["rule"], float(minutes))
+        except ConfigEditError as exc:
+            return _error(exc)
+        alerts = [
+            {"camera": a.camera, "startedAt": ns(a.started_s), "summary": a.summary, "severity": a.severity}
+            for a in result.alerts
+        ]
+        return _ok(
+            wouldFire=bool(alerts),
+            alerts=alerts,
+            ended=result.ended,
+            suppressed=result.suppressed,
+            frames=result.frames,
+            readings=result.readings,
+            start=ns(result.start_s),
+            end=ns(result.end_s),
+        )
 
     @router.get(f"{API_BASE}/{{name}}")
     def one(name: str) -> Response:

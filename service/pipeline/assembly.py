@@ -215,7 +215,10 @@ class Pipeline:
         self.settings = parts.settings
         self.ingress = parts.ingress
         self.view = PipelineView(parts)
-        self.config = ConfigEditor(parts.settings, parts.state, parts.control.apply_settings, parts.clock)
+        control = parts.control
+        self.config = ConfigEditor(
+            parts.settings, parts.state, control.apply_settings, parts.clock, recent=control.recent
+        )
         self._lifecycle = PipelineLifecycle(parts)
         self._control = parts.control
 

@@ -24,7 +24,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from service.pipeline.control.recent_inputs import MAX_AGE_S, RecentInputs
 from service.pipeline.rule_settings import RuleSettings
+from service.pipeline.rules.dry_run import DryRunResult, dry_run
 from service.pipeline.settings import PipelineSettings
 from service.pipeline.state.state_store import StateStore
 
@@ -82,8 +84,10 @@ class ConfigEditor:
         apply: SettingsSink,
         clock: Callable[[], float],
         models_for: Callable[[str], Sequence[str]] | None = None,
+        recent: RecentInputs | None = None,
     ) -> None:
         self._settings = settings
+        self._recent = recent or RecentInputs()
         self._state = state
         self._apply = apply
         self._clock = clock
@@ -133,6 +137,23 @@ class ConfigEditor:
             config = _editable(self._settings)
             config["Rules"] = [r for r in config["Rules"] if r["Name"] != name]
             self._commit(config, f"delete rule {name}")
+
+    def dry_run(self, body: Any, minutes: float) -> DryRunResult:
+        """Would this rule (validated as an edit would be, but not stored) have fired in the last
+        `minutes`, over the frames and readings kept (at most MAX_AGE_S)?"""
+        if not 0 < minutes <= MAX_AGE_S / 60:
+            raise ConfigEditError(400, f"invalid request: minutes: must be > 0 and <= {MAX_AGE_S / 60:g}")
+        rule = _parse_rule(body)
+        config = _editable(self._settings)
+        config["Rules"] = [r for r in config["Rules"] if r["Name"] != rule.Name] + [_dump_rule(rule)]
+        try:
+            settings = _with(self._settings, config)
+        except ValidationError as exc:
+            raise ConfigEditError(400, "invalid request: " + _problems(exc)) from exc
+        self._check_models(settings)
+        now = self._clock()
+        start = now - minutes * 60
+        return dry_run(rule, self._recent.since(start), start, now)
 
     def geometry(self, camera: str) -> dict[str, Any]:
         """A camera's Zones, Lines and MotionMasks; 404 for a device that is not a configured camera."""

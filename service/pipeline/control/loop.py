@@ -27,6 +27,7 @@ from service.pipeline.control.chain import Chain
 from service.pipeline.control.context import CameraResult, ControlItem, context_for
 from service.pipeline.control.count_output import CountOutput, CountOutputDeps
 from service.pipeline.control.mode_output import ModeOutput
+from service.pipeline.control.recent_inputs import RecentInputs
 from service.pipeline.control.stages import (
     Count,
     Evaluate,
@@ -100,6 +101,8 @@ class ControlLoop:
         )
         requests = RequestFrames(deps.request_frame)
         self._observe = Observe(deps.metrics, deps.clock)
+        self.recent = RecentInputs()  # what dry runs replay
+        self._observe.listeners.append(self.recent.add)
         metrics = deps.metrics
         self._queue: queue.Queue[ControlItem | _SettingsEdit | None] = queue.Queue()
         self._mode_output = ModeOutput(self.modes, deps.outbox, metrics, deps.on_enqueued)
@@ -161,6 +164,8 @@ class ControlLoop:
     def process(self, item: ControlItem) -> bool:
         """Run the item's chain (the thread's body; tests call it directly); False if a stage failed."""
         ctx = context_for(item, self._deps.clock())
+        if ctx.reading is not None:
+            self.recent.add(ctx.reading)
         if ctx.frame is not None:
             return self.frame_chain.run(ctx)
         if ctx.still is not None:

@@ -225,3 +225,26 @@ def test_bad_geometry_names_the_problem_and_nothing_changes(
     assert api.get("/api/v3/cameras/cam/geometry").json() == before
     assert api.get("/api/v3/cameras/pir/geometry").status_code == 404
     assert "properties" in api.get("/api/v3/cameras/geometry/schema").json()
+
+
+def test_a_dry_run_says_whether_a_rule_would_have_fired_on_the_recent_frames_and_stores_nothing(
+    api: TestClient, started: Harness
+) -> None:
+    started.publish_frame("cam", jpeg(RED))
+    assert wait_for(lambda: started.metric("frame_to_result_seconds_count", camera="cam") >= 1, 3)
+    fired = api.post("/api/v3/rules/dry-run", json={"rule": PERSON, "minutes": 5}).json()
+    assert fired["wouldFire"] is True and fired["frames"] >= 1
+    assert [(a["camera"], a["severity"]) for a in fired["alerts"]] == [("cam", "NORMAL")]
+    car = {**PERSON, "Detection": {"Labels": ["car"]}}
+    assert api.post("/api/v3/rules/dry-run", json={"rule": car}).json()["wouldFire"] is False
+    for body, message in (
+        ({"rule": {**PERSON, "CooldownS": -1}}, "CooldownS: Input should be greater than or equal to 0"),
+        ({"rule": PERSON, "minutes": 0}, "minutes: must be > 0 and <= 60"),
+        ({"rule": PERSON, "minutes": "ten"}, "minutes: Input should be a number"),
+        ({"minutes": 5}, '{"rule": {...}, "minutes": N} expected'),
+    ):
+        response = api.post("/api/v3/rules/dry-run", json=body)
+        assert response.status_code == 400 and message in response.json()["message"], response.text
+    assert [r.Name for r in started.pipeline.config.rules] == ["pir"]
+    assert api.get("/api/v3/changes").json()["versions"] == []
+    assert alerts_of(started, "person") == []
