@@ -122,14 +122,18 @@ def build_pipeline(
     from service.api.clip_routes import clip_router
     from service.api.config_routes import config_router
     from service.api.mode_routes import mode_router
+    from service.api.model_routes import model_router
     from service.api.vision_routes import vision_router
+    from service.model_runtime import ModelRuntime, ModelRuntimeDeps, restored_models
     from service.pipeline.assembly import Pipeline, PipelineDeps
     from service.simulator import embedded_default
     from service.vision.engine import Engine
 
     prefix = config.MessageBus.BaseTopicPrefix
     settings, simulator = embedded_default(config.AppCustom.Pipeline, bus, wire, prefix)
-    engine = Engine(config.AppCustom.Models, config.AppCustom.Engine)
+    declared, version = config.AppCustom.Models, service_version()
+    models = restored_models(declared, Path(settings.StateDir), version)  # packages deployed before
+    engine = Engine(models, config.AppCustom.Engine)
     pipeline = Pipeline(
         PipelineDeps(
             settings=settings,
@@ -164,6 +168,11 @@ def build_pipeline(
         mode_router(pipeline.view),
         action_router(pipeline.view),
         config_router(pipeline.config),
+        model_router(
+            ModelRuntime(
+                ModelRuntimeDeps(engine, declared, Path(settings.StateDir), version, metrics, pipeline.view)
+            )
+        ),
     )
     return PipelineParts(ingress=pipeline.ingress, routers=routers, start=start, stop=stop)
 

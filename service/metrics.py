@@ -165,6 +165,9 @@ class Metrics:
         self.access_refused_total = Counter(
             "access_refused_total", "Requests and logins refused by access control", ["reason"], registry=r
         )
+        self.model_deploys_total = Counter(
+            "model_deploys_total", "Model deploys and rollbacks by outcome", ["kind", "outcome"], registry=r
+        )
         self._streams_watched = False
         self._stream_source: Callable[[], Iterable[StreamCounts]] = tuple
         self.telemetry: dict[str, MetricWrapperBase] = {
