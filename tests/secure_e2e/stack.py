@@ -76,6 +76,16 @@ def make_pki(workdir: Path) -> Pki:
     return Pki(workdir / "ca.crt", workdir / "server.crt", workdir / "server.key")
 
 
+def make_client_cert(pki: Pki, name: str = "app-vision") -> tuple[str, str]:
+    """A client certificate signed by the test CA, and its key: (cert PEM, key PEM)."""
+    workdir = pki.ca.parent
+    _openssl(workdir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+             "-subj", f"/CN={name}")  # fmt: skip
+    _openssl(workdir, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", f"{name}.crt", "-days", "1")  # fmt: skip
+    return (workdir / f"{name}.crt").read_text(), (workdir / f"{name}.key").read_text()
+
+
 def secured_mosquitto(workdir: Path, pki: Pki) -> Broker:
     """Mosquitto: TLS listener only, no anonymous clients, the bus user in a password file."""
     passwords = workdir / "passwords"
